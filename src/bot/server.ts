@@ -1,0 +1,159 @@
+import restify, { type Request, type Response, type Server } from 'restify';
+import type { CloudAdapter, TurnContext } from 'botbuilder';
+import { z } from 'zod';
+import type { AppConfig } from '../config';
+import type { Logger } from '../services/logging/logger';
+import { ValidationError } from '../services/errors';
+import { route } from './http/route';
+
+/** Anything that can run a turn: the support bot, or a bare echo bot in benchmarks. */
+export interface TurnRunner {
+  run(context: TurnContext): Promise<void>;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, boolean>;
+}
+
+/** Adds one area's routes (tickets API, Direct Line, SMS webhook, static pages…) to the server. */
+export type RouteRegistrar = (server: Server) => void;
+
+export interface ServerDeps {
+  config: Pick<AppConfig, 'http'>;
+  logger: Logger;
+  adapter: CloudAdapter;
+  bot: TurnRunner;
+  readiness: () => Promise<ReadinessReport>;
+  registrars?: readonly RouteRegistrar[];
+}
+
+/** Counts requests being served, so shutdown can wait for turns in flight. */
+export class InFlightRequests {
+  private count = 0;
+  private waiters: Array<() => void> = [];
+
+  get size(): number {
+    return this.count;
+  }
+
+  enter(): void {
+    this.count += 1;
+  }
+
+  leave(): void {
+    this.count = Math.max(0, this.count - 1);
+    if (this.count === 0) for (const resolve of this.waiters.splice(0)) resolve();
+  }
+
+  /** Resolves when nothing is in flight, or false after `timeoutMs`. */
+  drained(timeoutMs: number): Promise<boolean> {
+    if (this.count === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+}
+
+export interface SupportServer {
+  server: Server;
+  inFlight: InFlightRequests;
+}
+
+/** The least an activity needs before the adapter will look at it; the rest is the adapter's job. */
+const incomingActivitySchema = z.object({
+  type: z.string().min(1),
+  serviceUrl: z.string().min(1).optional(),
+  conversation: z.object({ id: z.string().min(1) }).passthrough().optional(),
+  from: z.object({ id: z.string().min(1) }).passthrough().optional(),
+});
+
+/** Builds the HTTP server with every route wired; does not listen (see start() in src/index.ts). */
+export function makeServer(deps: ServerDeps): SupportServer {
+  const { logger } = deps;
+  const inFlight = new InFlightRequests();
+  const server = restify.createServer({
+    name: 'carlinkit-support-bot',
+    handleUncaughtExceptions: false,
+    ignoreTrailingSlash: true,
+  });
+
+  server.pre((req: Request, res: Response, next) => {
+    inFlight.enter();
+    let left = false;
+    const leave = (): void => {
+      if (!left) {
+        left = true;
+        inFlight.leave();
+      }
+    };
+    res.once('finish', leave);
+    res.once('close', leave);
+    res.setHeader('X-Request-Id', req.getId());
+    return next();
+  });
+  server.use(restify.plugins.queryParser({ mapParams: false }));
+
+  // Uniform JSON errors for what restify itself rejects: unknown routes, bad JSON, bodies too large.
+  server.on('restifyError', (req: Request, _res: Response, err: RestifyLikeError, callback: () => void) => {
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    const code = status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : status === 413 ? 'payload_too_large' : status < 500 ? 'invalid_request' : 'internal';
+    const message =
+      status === 404
+        ? `No route for ${req.method ?? 'GET'} ${req.path()}`
+        : status === 413
+          ? `The request body is larger than ${deps.config.http.bodyLimitBytes} bytes`
+          : status < 500
+            ? (err.message ?? 'Bad request')
+            : 'Something went wrong on our side.';
+    if (status >= 500) logger.error({ err, requestId: req.getId() }, 'request failed');
+    err.toJSON = () => ({ error: { code, message } });
+    return callback();
+  });
+
+  const jsonBody = restify.plugins.bodyParser({
+    maxBodySize: deps.config.http.bodyLimitBytes,
+    mapParams: false,
+    rejectUnknown: true,
+  });
+
+  server.get('/healthz', (_req: Request, res: Response, next) => {
+    res.send(200, { status: 'ok' });
+    return next();
+  });
+
+  server.get(
+    '/readyz',
+    route(logger, async (_req, res) => {
+      const report = await deps.readiness();
+      res.send(report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'not_ready', checks: report.checks });
+    }),
+  );
+
+  server.post(
+    '/api/messages',
+    jsonBody,
+    route(logger, async (req, res) => {
+      const parsed = incomingActivitySchema.safeParse(req.body);
+      if (!parsed.success) {
+        throw new ValidationError(
+          `Not a Bot Framework activity: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'} ${issue.message}`).join('; ')}`,
+        );
+      }
+      await deps.adapter.process(req, res, (context) => deps.bot.run(context));
+    }),
+  );
+
+  for (const register of deps.registrars ?? []) register(server);
+
+  return { server, inFlight };
+}
+
+interface RestifyLikeError extends Error {
+  statusCode?: number;
+  toJSON?: () => unknown;
+}

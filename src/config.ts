@@ -1,0 +1,243 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Empty strings in the environment mean "not set": `.env` files and CI often export `VAR=`. */
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const positiveInt = z.coerce.number().int().positive();
+
+const httpUrl = z
+  .string()
+  .trim()
+  .url()
+  .refine((value) => /^https?:\/\//.test(value), 'must start with http:// or https://')
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
+
+/** The environment as the process sees it; every setting the service reads is declared here. */
+const environmentSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: port.default(3978),
+    HOST: z.string().trim().min(1).default('0.0.0.0'),
+    PUBLIC_BASE_URL: httpUrl.optional().or(z.literal('').transform(() => undefined)),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+    SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+
+    MONGODB_URI: optionalString.pipe(
+      z
+        .string()
+        .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI')
+        .optional(),
+    ),
+    DATA_DIR: z.string().trim().min(1).default('./data'),
+
+    MicrosoftAppId: optionalString,
+    MicrosoftAppPassword: optionalString,
+    MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
+    MicrosoftAppTenantId: optionalString,
+
+    BACKOFFICE_TOKEN: optionalString.pipe(
+      z.string().min(24, 'must be at least 24 characters (use a long random value)').optional(),
+    ),
+    REPAIR_HOLIDAYS: z
+      .string()
+      .trim()
+      .default('')
+      .transform((value) => value.split(',').map((day) => day.trim()).filter((day) => day !== ''))
+      .pipe(z.array(isoDate)),
+    TURNAROUND_BUSINESS_DAYS: positiveInt.default(14),
+
+    CLU_ENDPOINT: optionalString.pipe(httpUrl.optional()),
+    CLU_KEY: optionalString,
+    CLU_PROJECT_NAME: optionalString,
+    CLU_DEPLOYMENT_NAME: optionalString,
+    CLU_TIMEOUT_MS: positiveInt.default(2_500),
+
+    DIRECTLINE_TOKEN_SECRET: optionalString.pipe(
+      z.string().min(32, 'must be at least 32 characters (use a long random value)').optional(),
+    ),
+    DIRECTLINE_TOKEN_TTL_SECONDS: positiveInt.default(3_600),
+    AZURE_DIRECTLINE_SECRET: optionalString,
+
+    TWILIO_ACCOUNT_SID: optionalString.pipe(
+      z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits').optional(),
+    ),
+    TWILIO_AUTH_TOKEN: optionalString,
+    TWILIO_FROM_NUMBER: optionalString.pipe(
+      z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +14155550100').optional(),
+    ),
+    TWILIO_MESSAGING_SERVICE_SID: optionalString.pipe(
+      z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be MG followed by 32 hex digits').optional(),
+    ),
+    TWILIO_API_BASE_URL: optionalString.pipe(httpUrl.optional()),
+  })
+  .superRefine((env, ctx) => {
+    if (env.MicrosoftAppId && !env.MicrosoftAppPassword && env.MicrosoftAppType !== 'UserAssignedMSI') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MicrosoftAppPassword'],
+        message: 'is required when MicrosoftAppId is set (unless MicrosoftAppType is UserAssignedMSI)',
+      });
+    }
+    if (env.MicrosoftAppType === 'SingleTenant' && env.MicrosoftAppId && !env.MicrosoftAppTenantId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MicrosoftAppTenantId'],
+        message: 'is required when MicrosoftAppType is SingleTenant',
+      });
+    }
+    const cluSettings = ['CLU_ENDPOINT', 'CLU_KEY', 'CLU_PROJECT_NAME', 'CLU_DEPLOYMENT_NAME'] as const;
+    const cluSet = cluSettings.filter((name) => env[name] !== undefined);
+    if (cluSet.length > 0 && cluSet.length < cluSettings.length) {
+      for (const name of cluSettings.filter((candidate) => env[candidate] === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `is required when any CLU setting is set (set all of ${cluSettings.join(', ')} or none)`,
+        });
+      }
+    }
+    if (env.TWILIO_ACCOUNT_SID) {
+      if (!env.TWILIO_AUTH_TOKEN) {
+        ctx.addIssue({ code: 'custom', path: ['TWILIO_AUTH_TOKEN'], message: 'is required with TWILIO_ACCOUNT_SID' });
+      }
+      if (!env.TWILIO_FROM_NUMBER && !env.TWILIO_MESSAGING_SERVICE_SID) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TWILIO_FROM_NUMBER'],
+          message: 'TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID is required with TWILIO_ACCOUNT_SID',
+        });
+      }
+    }
+    if (env.NODE_ENV === 'production' && env.TWILIO_ACCOUNT_SID && !env.PUBLIC_BASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_BASE_URL'],
+        message: 'is required in production with Twilio: webhook signatures are computed over the public URL',
+      });
+    }
+  });
+
+export type Environment = z.input<typeof environmentSchema>;
+
+/** The one typed configuration object; read once at start-up and passed to whoever needs it. */
+export interface AppConfig {
+  readonly env: 'development' | 'production' | 'test';
+  readonly http: {
+    readonly port: number;
+    readonly host: string;
+    /** Where the outside world reaches this service (Twilio signatures, Bot Connector serviceUrl). */
+    readonly publicBaseUrl: string;
+    readonly bodyLimitBytes: number;
+    readonly shutdownTimeoutMs: number;
+  };
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly store: {
+    /** Unset → the embedded MongoDB-compatible store under `dataDir`. */
+    readonly mongodbUri: string | undefined;
+    readonly dataDir: string;
+  };
+  readonly botAuth: {
+    readonly MicrosoftAppId: string | undefined;
+    readonly MicrosoftAppPassword: string | undefined;
+    readonly MicrosoftAppType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
+    readonly MicrosoftAppTenantId: string | undefined;
+  };
+  readonly backoffice: { readonly token: string | undefined };
+  readonly repairs: { readonly holidays: readonly string[]; readonly turnaroundBusinessDays: number };
+  readonly clu:
+    | {
+        readonly endpoint: string;
+        readonly key: string;
+        readonly projectName: string;
+        readonly deploymentName: string;
+        readonly timeoutMs: number;
+      }
+    | undefined;
+  readonly directLine: {
+    /** Unset → a random secret per process: tokens then do not survive a restart. */
+    readonly tokenSecret: string | undefined;
+    readonly tokenTtlSeconds: number;
+    /** Set → the page gets tokens from Azure Direct Line instead of the local endpoint. */
+    readonly azureSecret: string | undefined;
+  };
+  readonly twilio: {
+    readonly accountSid: string | undefined;
+    readonly authToken: string | undefined;
+    readonly fromNumber: string | undefined;
+    readonly messagingServiceSid: string | undefined;
+    readonly apiBaseUrl: string | undefined;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once; throws ConfigError naming every bad variable and why. */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): AppConfig {
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(environment)';
+      return `${name}: ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const env = parsed.data;
+  const clu =
+    env.CLU_ENDPOINT && env.CLU_KEY && env.CLU_PROJECT_NAME && env.CLU_DEPLOYMENT_NAME
+      ? {
+          endpoint: env.CLU_ENDPOINT,
+          key: env.CLU_KEY,
+          projectName: env.CLU_PROJECT_NAME,
+          deploymentName: env.CLU_DEPLOYMENT_NAME,
+          timeoutMs: env.CLU_TIMEOUT_MS,
+        }
+      : undefined;
+  return {
+    env: env.NODE_ENV,
+    http: {
+      port: env.PORT,
+      host: env.HOST,
+      publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`,
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+    logLevel: env.LOG_LEVEL,
+    store: { mongodbUri: env.MONGODB_URI, dataDir: path.resolve(cwd, env.DATA_DIR) },
+    botAuth: {
+      MicrosoftAppId: env.MicrosoftAppId,
+      MicrosoftAppPassword: env.MicrosoftAppPassword,
+      MicrosoftAppType: env.MicrosoftAppType,
+      MicrosoftAppTenantId: env.MicrosoftAppTenantId,
+    },
+    backoffice: { token: env.BACKOFFICE_TOKEN },
+    repairs: { holidays: env.REPAIR_HOLIDAYS, turnaroundBusinessDays: env.TURNAROUND_BUSINESS_DAYS },
+    clu,
+    directLine: {
+      tokenSecret: env.DIRECTLINE_TOKEN_SECRET,
+      tokenTtlSeconds: env.DIRECTLINE_TOKEN_TTL_SECONDS,
+      azureSecret: env.AZURE_DIRECTLINE_SECRET,
+    },
+    twilio: {
+      accountSid: env.TWILIO_ACCOUNT_SID,
+      authToken: env.TWILIO_AUTH_TOKEN,
+      fromNumber: env.TWILIO_FROM_NUMBER,
+      messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID,
+      apiBaseUrl: env.TWILIO_API_BASE_URL,
+    },
+  };
+}

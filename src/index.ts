@@ -1,0 +1,54 @@
+import { ConfigError, loadConfig } from './config';
+import { createApp, type App } from './app';
+import { createLogger } from './services/logging/logger';
+
+/** Reads the config, opens the store, listens; stops gracefully on SIGTERM/SIGINT. */
+export async function start(): Promise<App> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG: the process never listened
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const app = await createApp(config, { logger });
+  await app.listen();
+
+  let signalled = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    signalled = true;
+    logger.info({ signal }, 'shutdown requested');
+    app.stop().then(
+      () => {
+        logger.flush();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        logger.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason }, 'unhandled rejection');
+  });
+  return app;
+}
+
+if (require.main === module) {
+  start().catch((error: unknown) => {
+    process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import {
+  ActivityHandler,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  type ConfigurationBotFrameworkAuthenticationOptions,
+} from 'botbuilder';
+import { loadConfig } from '../../src/config';
+import { makeServer, type SupportServer } from '../../src/bot/server';
+import { memoryLogger } from '../support/silentLogger';
+
+interface Running {
+  base: string;
+  turns: string[];
+  close(): Promise<void>;
+  support: SupportServer;
+}
+
+async function startServer(env: Record<string, string> = {}, ready = true): Promise<Running> {
+  const config = loadConfig({ BODY_LIMIT_BYTES: '2048', ...env });
+  const turns: string[] = [];
+  const bot = new ActivityHandler();
+  bot.onMessage(async (context, next) => {
+    turns.push(context.activity.text ?? '');
+    await context.sendActivity(`you said ${context.activity.text ?? ''}`);
+    await next();
+  });
+  const adapter = new CloudAdapter(
+    new ConfigurationBotFrameworkAuthentication(config.botAuth as ConfigurationBotFrameworkAuthenticationOptions),
+  );
+  const support = makeServer({
+    config,
+    logger: memoryLogger().logger,
+    adapter,
+    bot,
+    readiness: () => Promise.resolve({ ready, checks: { store: ready } }),
+  });
+  await new Promise<void>((resolve) => support.server.listen(0, '127.0.0.1', resolve));
+  const { port } = support.server.address() as AddressInfo;
+  return {
+    base: `http://127.0.0.1:${port}`,
+    turns,
+    support,
+    close: () => new Promise((resolve) => support.server.close(() => resolve())),
+  };
+}
+
+const activity = (text: string): Record<string, unknown> => ({
+  type: 'message',
+  text,
+  channelId: 'emulator',
+  serviceUrl: 'http://127.0.0.1:9/never-called',
+  from: { id: 'user-1' },
+  recipient: { id: 'bot' },
+  conversation: { id: 'conv-1' },
+  deliveryMode: 'expectReplies',
+});
+
+describe('HTTP server', () => {
+  let running: Running;
+  afterEach(async () => running?.close());
+
+  it('when asked /healthz, it answers 200 while the process is up', async () => {
+    running = await startServer();
+    const res = await fetch(`${running.base}/healthz`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { status: 'ok' });
+  });
+
+  it('when the store is reachable, /readyz answers 200; when it is not, 503', async () => {
+    running = await startServer({}, true);
+    assert.equal((await fetch(`${running.base}/readyz`)).status, 200);
+    await running.close();
+    running = await startServer({}, false);
+    const res = await fetch(`${running.base}/readyz`);
+    assert.equal(res.status, 503);
+    assert.deepEqual(await res.json(), { status: 'not_ready', checks: { store: false } });
+  });
+
+  it('when an activity arrives with expectReplies, it runs the turn and returns the replies', async () => {
+    running = await startServer();
+    const res = await fetch(`${running.base}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(activity('hello')),
+    });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { activities: Array<{ text: string }> };
+    assert.deepEqual(
+      body.activities.map((reply) => reply.text),
+      ['you said hello'],
+    );
+    assert.deepEqual(running.turns, ['hello']);
+  });
+
+  it('when the body is malformed JSON, it answers 400 with a message and runs no turn', async () => {
+    running = await startServer();
+    const res = await fetch(`${running.base}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"type": "message",',
+    });
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'invalid_request');
+    assert.ok(body.error.message.length > 0);
+    assert.deepEqual(running.turns, []);
+  });
+
+  it('when the body is JSON but not an activity, it answers 400 naming what is missing', async () => {
+    running = await startServer();
+    const res = await fetch(`${running.base}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'no type' }),
+    });
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { message: string } };
+    assert.match(body.error.message, /type/);
+    assert.deepEqual(running.turns, []);
+  });
+
+  it('when the body is larger than the limit, it answers 413 and runs no turn', async () => {
+    running = await startServer();
+    const res = await fetch(`${running.base}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(activity('x'.repeat(4096))),
+    });
+    assert.equal(res.status, 413);
+    const body = (await res.json()) as { error: { code: string } };
+    assert.equal(body.error.code, 'payload_too_large');
+    assert.deepEqual(running.turns, []);
+  });
+
+  it('when the route is unknown, it answers 404 with a JSON error', async () => {
+    running = await startServer();
+    const res = await fetch(`${running.base}/nope`);
+    assert.equal(res.status, 404);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.deepEqual(body.error, { code: 'not_found', message: 'No route for GET /nope' });
+  });
+
+  it('when a MicrosoftAppId is configured and the request has no valid token, it answers 401 and runs no turn', async () => {
+    running = await startServer({
+      MicrosoftAppId: '00000000-0000-0000-0000-000000000001',
+      MicrosoftAppPassword: 'not-a-real-password',
+    });
+    for (const authorization of [undefined, 'Bearer not-a-jwt']) {
+      const res = await fetch(`${running.base}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify({ ...activity('hi'), channelId: 'directline' }),
+      });
+      assert.equal(res.status, 401, `with authorization ${String(authorization)}`);
+    }
+    assert.deepEqual(running.turns, []);
+  });
+});
