@@ -1,10 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import {
-  ActivityHandler,
-  CloudAdapter,
-  ConfigurationBotFrameworkAuthentication,
-  type ConfigurationBotFrameworkAuthenticationOptions,
-} from 'botbuilder';
+import { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import type { Server } from 'restify';
 import type { AppConfig } from './config';
 import type { Logger } from './services/logging/logger';
@@ -42,9 +37,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
   const registrars: RouteRegistrar[] = [];
 
   try {
-    const auth = new ConfigurationBotFrameworkAuthentication(
-      config.botAuth as ConfigurationBotFrameworkAuthenticationOptions,
-    );
+    const auth = new ConfigurationBotFrameworkAuthentication({ ...config.botAuth });
     const adapter = new CloudAdapter(auth);
 
     // Interim bot until the support dialogs are wired in (src/bot/supportBot.ts).
@@ -80,7 +73,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
           });
         });
         for (const worker of workers) worker.start();
-        const address = server.address() as AddressInfo;
+        const address = server.address();
         logger.info({ port: address.port, host: address.address }, 'listening');
         return address;
       },
@@ -88,11 +81,14 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         stopping ??= (async () => {
           logger.info('stopping: no new requests');
           const closed = server.server.listening
-            ? new Promise<void>((resolve) => server.close(() => resolve()))
+            ? new Promise<void>((resolve) => {
+                server.close(() => resolve());
+              })
             : Promise.resolve();
           server.server.closeIdleConnections();
           const drained = await inFlight.drained(config.http.shutdownTimeoutMs);
-          if (!drained) logger.warn({ inFlight: inFlight.size }, 'stopping: requests still in flight after the timeout');
+          if (!drained)
+            logger.warn({ inFlight: inFlight.size }, 'stopping: requests still in flight after the timeout');
           server.server.closeAllConnections();
           await closed;
           for (const worker of [...workers].reverse()) await worker.stop();

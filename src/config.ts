@@ -52,7 +52,12 @@ const environmentSchema = z
       .string()
       .trim()
       .default('')
-      .transform((value) => value.split(',').map((day) => day.trim()).filter((day) => day !== ''))
+      .transform((value) =>
+        value
+          .split(',')
+          .map((day) => day.trim())
+          .filter((day) => day !== ''),
+      )
       .pipe(z.array(isoDate)),
     TURNAROUND_BUSINESS_DAYS: positiveInt.default(14),
 
@@ -69,14 +74,23 @@ const environmentSchema = z
     AZURE_DIRECTLINE_SECRET: optionalString,
 
     TWILIO_ACCOUNT_SID: optionalString.pipe(
-      z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits').optional(),
+      z
+        .string()
+        .regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits')
+        .optional(),
     ),
     TWILIO_AUTH_TOKEN: optionalString,
     TWILIO_FROM_NUMBER: optionalString.pipe(
-      z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +14155550100').optional(),
+      z
+        .string()
+        .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +14155550100')
+        .optional(),
     ),
     TWILIO_MESSAGING_SERVICE_SID: optionalString.pipe(
-      z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be MG followed by 32 hex digits').optional(),
+      z
+        .string()
+        .regex(/^MG[0-9a-fA-F]{32}$/, 'must be MG followed by 32 hex digits')
+        .optional(),
     ),
     TWILIO_API_BASE_URL: optionalString.pipe(httpUrl.optional()),
   })
@@ -108,7 +122,11 @@ const environmentSchema = z
     }
     if (env.TWILIO_ACCOUNT_SID) {
       if (!env.TWILIO_AUTH_TOKEN) {
-        ctx.addIssue({ code: 'custom', path: ['TWILIO_AUTH_TOKEN'], message: 'is required with TWILIO_ACCOUNT_SID' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TWILIO_AUTH_TOKEN'],
+          message: 'is required with TWILIO_ACCOUNT_SID',
+        });
       }
       if (!env.TWILIO_FROM_NUMBER && !env.TWILIO_MESSAGING_SERVICE_SID) {
         ctx.addIssue({
@@ -187,7 +205,10 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment once; throws ConfigError naming every bad variable and why. */
-export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): AppConfig {
+export function loadConfig(
+  environment: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): AppConfig {
   const parsed = environmentSchema.safeParse(environment);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {

@@ -68,8 +68,14 @@ export interface SupportServer {
 const incomingActivitySchema = z.object({
   type: z.string().min(1),
   serviceUrl: z.string().min(1).optional(),
-  conversation: z.object({ id: z.string().min(1) }).passthrough().optional(),
-  from: z.object({ id: z.string().min(1) }).passthrough().optional(),
+  conversation: z
+    .object({ id: z.string().min(1) })
+    .passthrough()
+    .optional(),
+  from: z
+    .object({ id: z.string().min(1) })
+    .passthrough()
+    .optional(),
 });
 
 /** Builds the HTTP server with every route wired; does not listen (see start() in src/index.ts). */
@@ -84,12 +90,23 @@ export function makeServer(deps: ServerDeps): SupportServer {
 
   server.pre((req: Request, res: Response, next) => {
     inFlight.enter();
+    const startedAt = process.hrtime.bigint();
     let left = false;
     const leave = (): void => {
-      if (!left) {
-        left = true;
-        inFlight.leave();
-      }
+      if (left) return;
+      left = true;
+      inFlight.leave();
+      const path = req.getPath();
+      const entry = {
+        requestId: req.getId(),
+        method: req.method,
+        path,
+        status: res.statusCode,
+        ms: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e5) / 10,
+      };
+      // Probes and polling would drown the log at info level.
+      if (path === '/healthz' || path === '/readyz' || req.method === 'GET') logger.debug(entry, 'request');
+      else logger.info(entry, 'request');
     };
     res.once('finish', leave);
     res.once('close', leave);
@@ -101,7 +118,16 @@ export function makeServer(deps: ServerDeps): SupportServer {
   // Uniform JSON errors for what restify itself rejects: unknown routes, bad JSON, bodies too large.
   server.on('restifyError', (req: Request, _res: Response, err: RestifyLikeError, callback: () => void) => {
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
-    const code = status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : status === 413 ? 'payload_too_large' : status < 500 ? 'invalid_request' : 'internal';
+    const code =
+      status === 404
+        ? 'not_found'
+        : status === 405
+          ? 'method_not_allowed'
+          : status === 413
+            ? 'payload_too_large'
+            : status < 500
+              ? 'invalid_request'
+              : 'internal';
     const message =
       status === 404
         ? `No route for ${req.method ?? 'GET'} ${req.path()}`
@@ -130,7 +156,10 @@ export function makeServer(deps: ServerDeps): SupportServer {
     '/readyz',
     route(logger, async (_req, res) => {
       const report = await deps.readiness();
-      res.send(report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'not_ready', checks: report.checks });
+      res.send(report.ready ? 200 : 503, {
+        status: report.ready ? 'ready' : 'not_ready',
+        checks: report.checks,
+      });
     }),
   );
 

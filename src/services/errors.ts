@@ -4,7 +4,10 @@
  */
 export abstract class AppError extends Error {
   abstract readonly code: string;
-  constructor(message: string, readonly details?: unknown) {
+  constructor(
+    message: string,
+    readonly details?: unknown,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -36,7 +39,10 @@ export class ConflictError extends AppError {
 
 export class RateLimitedError extends AppError {
   readonly code = 'rate_limited';
-  constructor(message: string, readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(message);
   }
 }

@@ -1,11 +1,5 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import {
-  ActivityHandler,
-  CloudAdapter,
-  ConfigurationBotFrameworkAuthentication,
-  type ConfigurationBotFrameworkAuthenticationOptions,
-} from 'botbuilder';
+import { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { loadConfig } from '../../src/config';
 import { makeServer, type SupportServer } from '../../src/bot/server';
 import { memoryLogger } from '../support/silentLogger';
@@ -26,9 +20,7 @@ async function startServer(env: Record<string, string> = {}, ready = true): Prom
     await context.sendActivity(`you said ${context.activity.text ?? ''}`);
     await next();
   });
-  const adapter = new CloudAdapter(
-    new ConfigurationBotFrameworkAuthentication(config.botAuth as ConfigurationBotFrameworkAuthenticationOptions),
-  );
+  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({ ...config.botAuth }));
   const support = makeServer({
     config,
     logger: memoryLogger().logger,
@@ -36,13 +28,18 @@ async function startServer(env: Record<string, string> = {}, ready = true): Prom
     bot,
     readiness: () => Promise.resolve({ ready, checks: { store: ready } }),
   });
-  await new Promise<void>((resolve) => support.server.listen(0, '127.0.0.1', resolve));
-  const { port } = support.server.address() as AddressInfo;
+  await new Promise<void>((resolve) => {
+    support.server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = support.server.address();
   return {
     base: `http://127.0.0.1:${port}`,
     turns,
     support,
-    close: () => new Promise((resolve) => support.server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        support.server.close(() => resolve());
+      }),
   };
 }
 

@@ -54,11 +54,28 @@ describe('loadConfig', () => {
   });
 
   it('when several values are bad, it names every bad variable and why', () => {
-    const problems = problemsOf({ PORT: 'eighty', MONGODB_URI: 'postgres://x', LOG_LEVEL: 'loud', REPAIR_HOLIDAYS: '1 May' });
-    assert.ok(problems.some((p) => p.startsWith('PORT:')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.startsWith('MONGODB_URI:') && p.includes('mongodb://')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.startsWith('LOG_LEVEL:')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.startsWith('REPAIR_HOLIDAYS') && p.includes('YYYY-MM-DD')), problems.join('\n'));
+    const problems = problemsOf({
+      PORT: 'eighty',
+      MONGODB_URI: 'postgres://x',
+      LOG_LEVEL: 'loud',
+      REPAIR_HOLIDAYS: '1 May',
+    });
+    assert.ok(
+      problems.some((p) => p.startsWith('PORT:')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith('MONGODB_URI:') && p.includes('mongodb://')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith('LOG_LEVEL:')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith('REPAIR_HOLIDAYS') && p.includes('YYYY-MM-DD')),
+      problems.join('\n'),
+    );
   });
 
   it('when only part of the CLU settings is set, it names the missing ones', () => {

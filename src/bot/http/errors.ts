@@ -17,7 +17,11 @@ export interface ErrorBody {
 }
 
 /** Maps a thrown error to an HTTP status and a body that never leaks internals. */
-export function toHttpError(error: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+export function toHttpError(error: unknown): {
+  status: number;
+  body: ErrorBody;
+  headers?: Record<string, string>;
+} {
   if (error instanceof ZodError) {
     return {
       status: 400,

@@ -14,7 +14,10 @@ const productSchema = z.object({
   aliases: z.array(z.string().min(1)).min(1),
 });
 
-const catalogueFileSchema = z.object({ $comment: z.string().optional(), products: z.array(productSchema).min(1) });
+const catalogueFileSchema = z.object({
+  $comment: z.string().optional(),
+  products: z.array(productSchema).min(1),
+});
 
 export type Product = z.infer<typeof productSchema>;
 export type ProductCategory = Product['category'];
@@ -38,7 +41,9 @@ export class ProductCatalogue {
       for (const alias of [product.model, ...product.aliases].map(normaliseAlias)) {
         const owner = seen.get(alias);
         if (owner && owner !== product.id) {
-          throw new Error(`Product catalogue: alias "${alias}" belongs to both "${owner}" and "${product.id}"`);
+          throw new Error(
+            `Product catalogue: alias "${alias}" belongs to both "${owner}" and "${product.id}"`,
+          );
         }
         if (!owner) {
           seen.set(alias, product.id);
@@ -83,5 +88,8 @@ export class ProductCatalogue {
 }
 
 export function normaliseAlias(text: string): string {
-  return text.toLowerCase().replace(/[\s_]+/g, ' ').trim();
+  return text
+    .toLowerCase()
+    .replace(/[\s_]+/g, ' ')
+    .trim();
 }

@@ -15,12 +15,10 @@ export const REDACTED = '[redacted]';
 
 /** Masks e-mail addresses and phone-like digit runs in free text; keeps the last two digits for support. */
 export function redactText(text: string): string {
-  return text
-    .replace(EMAIL, '[email]')
-    .replace(PHONE, (match) => {
-      const digits = match.replace(/\D/g, '');
-      return digits.length >= 7 ? `[phone …${digits.slice(-2)}]` : match;
-    });
+  return text.replace(EMAIL, '[email]').replace(PHONE, (match) => {
+    const digits = match.replace(/\D/g, '');
+    return digits.length >= 7 ? `[phone …${digits.slice(-2)}]` : match;
+  });
 }
 
 /** Returns a deep copy of `value` with secrets and personal data masked. */
@@ -33,7 +31,11 @@ export function redactValue(value: unknown, key = '', depth = 0): unknown {
   }
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Error) {
-    return { type: value.name, message: redactText(value.message), stack: value.stack ? redactText(value.stack) : undefined };
+    return {
+      type: value.name,
+      message: redactText(value.message),
+      stack: value.stack ? redactText(value.stack) : undefined,
+    };
   }
   if (value instanceof Date) return value;
   if (Array.isArray(value)) return value.map((item) => redactValue(item, key, depth + 1));
@@ -41,7 +43,12 @@ export function redactValue(value: unknown, key = '', depth = 0): unknown {
   for (const [childKey, childValue] of Object.entries(value as Record<string, unknown>)) {
     if (SECRET_KEY.test(childKey) && childValue !== undefined && childValue !== null) {
       out[childKey] = REDACTED;
-    } else if (PERSONAL_KEY.test(childKey) && childValue !== undefined && childValue !== null && typeof childValue !== 'object') {
+    } else if (
+      PERSONAL_KEY.test(childKey) &&
+      childValue !== undefined &&
+      childValue !== null &&
+      typeof childValue !== 'object'
+    ) {
       out[childKey] = REDACTED;
     } else if (PERSONAL_KEY.test(childKey) && childValue !== null && typeof childValue === 'object') {
       // A structured address or contact object: keep its shape for debugging, mask every leaf.
@@ -54,7 +61,10 @@ export function redactValue(value: unknown, key = '', depth = 0): unknown {
 }
 
 function maskLeaves(value: object): unknown {
-  if (Array.isArray(value)) return value.map((item: unknown) => (item !== null && typeof item === 'object' ? maskLeaves(item) : REDACTED));
+  if (Array.isArray(value))
+    return value.map((item: unknown) =>
+      item !== null && typeof item === 'object' ? maskLeaves(item) : REDACTED,
+    );
   const out: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
     out[key] = child !== null && typeof child === 'object' ? maskLeaves(child) : REDACTED;

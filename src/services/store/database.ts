@@ -26,7 +26,10 @@ export async function openDatabase(store: AppConfig['store'], logger: Logger): P
   if (store.mongodbUri) {
     uri = store.mongodbUri;
   } else {
-    embeddedServer = new EmbeddedMongoServer({ dataDir: store.dataDir, logger: logger.child({ component: 'embedded-store' }) });
+    embeddedServer = new EmbeddedMongoServer({
+      dataDir: store.dataDir,
+      logger: logger.child({ component: 'embedded-store' }),
+    });
     await embeddedServer.start();
     uri = embeddedServer.uri;
   }

@@ -36,12 +36,17 @@ export class MongoStorage implements Storage {
       },
       { collection: collectionName, versionKey: false },
     );
-    this.model = connection.models[collectionName] ?? connection.model<BotStateDocument>(collectionName, schema);
+    this.model =
+      (connection.models[collectionName] as Model<BotStateDocument> | undefined) ??
+      connection.model<BotStateDocument>(collectionName, schema);
   }
 
   async read(keys: string[]): Promise<StoreItems> {
     if (keys.length === 0) return {};
-    const docs = await this.model.find({ _id: { $in: keys } }).lean().exec();
+    const docs = await this.model
+      .find({ _id: { $in: keys } })
+      .lean()
+      .exec();
     const items: StoreItems = {};
     for (const doc of docs) {
       const state = JSON.parse(doc.state) as Record<string, unknown>;
@@ -51,7 +56,9 @@ export class MongoStorage implements Storage {
   }
 
   async write(changes: StoreItems): Promise<void> {
-    await Promise.all(Object.entries(changes).map(([key, item]) => this.writeOne(key, item as Record<string, unknown>)));
+    await Promise.all(
+      Object.entries(changes).map(([key, item]) => this.writeOne(key, item as Record<string, unknown>)),
+    );
   }
 
   async delete(keys: string[]): Promise<void> {
@@ -66,7 +73,8 @@ export class MongoStorage implements Storage {
       await this.model.updateOne({ _id: key }, { $set: update }, { upsert: true }).exec();
       return;
     }
-    const result = await this.model.updateOne({ _id: key, eTag: String(expected) }, { $set: update }).exec();
+    if (typeof expected !== 'string') throw new TypeError(`Storage: the eTag of "${key}" must be a string`);
+    const result = await this.model.updateOne({ _id: key, eTag: expected }, { $set: update }).exec();
     if (result.matchedCount === 1) return;
     // No match: either someone else wrote it (conflict) or it was never stored (first write wins).
     try {

@@ -3,7 +3,10 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../../src/services/logging/logger';
 import { redactText } from '../../../src/services/logging/redact';
 
-function captureLogger(): { logger: ReturnType<typeof createLogger>; lines: () => Array<Record<string, unknown>> } {
+function captureLogger(): {
+  logger: ReturnType<typeof createLogger>;
+  lines: () => Array<Record<string, unknown>>;
+} {
   const chunks: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -48,7 +51,15 @@ describe('logging', () => {
     );
     const [line] = lines();
     const text = JSON.stringify(line);
-    for (const secret of ['Li Wei', '+8613800138000', 'li@example.com', '1 Main St', 'Huizhou', 'Bearer abc', '7700 900123']) {
+    for (const secret of [
+      'Li Wei',
+      '+8613800138000',
+      'li@example.com',
+      '1 Main St',
+      'Huizhou',
+      'Bearer abc',
+      '7700 900123',
+    ]) {
       assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
     }
     assert.equal(line?.conversationId, 'conv-1');
@@ -64,6 +75,9 @@ describe('logging', () => {
   });
 
   it('when text has short numbers such as a quantity or a year, it leaves them alone', () => {
-    assert.equal(redactText('bought 2 units in 2024, ticket CK-7K3P9QX'), 'bought 2 units in 2024, ticket CK-7K3P9QX');
+    assert.equal(
+      redactText('bought 2 units in 2024, ticket CK-7K3P9QX'),
+      'bought 2 units in 2024, ticket CK-7K3P9QX',
+    );
   });
 });
