@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './config';
-import { createApp, type App } from './app';
+import type { App } from './app';
 import { createLogger } from './services/logging/logger';
 
 /** Reads the config, opens the store, listens; stops gracefully on SIGTERM/SIGINT. */
@@ -15,6 +15,8 @@ export async function start(): Promise<App> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
+  // Loaded only after the config is known good, so a bad setting is reported at once.
+  const { createApp } = await import('./app');
   const app = await createApp(config, { logger });
   await app.listen();
 
@@ -27,14 +29,10 @@ export async function start(): Promise<App> {
     signalled = true;
     logger.info({ signal }, 'shutdown requested');
     app.stop().then(
-      () => {
-        logger.flush();
-        process.exit(0);
-      },
+      () => logger.flush(() => process.exit(0)),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
-        logger.flush();
-        process.exit(1);
+        logger.flush(() => process.exit(1));
       },
     );
   };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { loadConfig } from '../../src/config';
-import { makeServer, type SupportServer } from '../../src/bot/server';
+import { closeServer, makeServer, type SupportServer } from '../../src/bot/server';
 import { memoryLogger } from '../support/silentLogger';
 
 interface Running {
@@ -153,5 +153,65 @@ describe('HTTP server', () => {
       assert.equal(res.status, 401, `with authorization ${String(authorization)}`);
     }
     assert.deepEqual(running.turns, []);
+  });
+});
+
+describe('graceful close', () => {
+  it('when a request is in flight, close waits for it to finish and refuses new connections meanwhile', async () => {
+    const config = loadConfig({});
+    const { logger } = memoryLogger();
+    let release: () => void = () => undefined;
+    const support = makeServer({
+      config,
+      logger,
+      adapter: new CloudAdapter(new ConfigurationBotFrameworkAuthentication({})),
+      bot: new ActivityHandler(),
+      readiness: () => Promise.resolve({ ready: true, checks: {} }),
+      registrars: [
+        (server) =>
+          server.get('/slow', (_req, res, next) => {
+            release = () => {
+              res.send(200, { done: true });
+              next();
+            };
+          }),
+      ],
+    });
+    await new Promise<void>((resolve) => {
+      support.server.listen(0, '127.0.0.1', resolve);
+    });
+    const { port } = support.server.address();
+    const slow = fetch(`http://127.0.0.1:${port}/slow`);
+    while (support.inFlight.size === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    const closing = closeServer(support, 5_000, logger);
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`));
+    release();
+    const res = await slow;
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { done: true });
+    assert.equal(await closing, true);
+  });
+
+  it('when a request outlives the timeout, close gives up on it and says so', async () => {
+    const config = loadConfig({});
+    const { logger, lines } = memoryLogger();
+    const support = makeServer({
+      config,
+      logger,
+      adapter: new CloudAdapter(new ConfigurationBotFrameworkAuthentication({})),
+      bot: new ActivityHandler(),
+      readiness: () => Promise.resolve({ ready: true, checks: {} }),
+      registrars: [(server) => server.get('/hang', (_req, _res, _next) => undefined)],
+    });
+    await new Promise<void>((resolve) => {
+      support.server.listen(0, '127.0.0.1', resolve);
+    });
+    const { port } = support.server.address();
+    const hanging = fetch(`http://127.0.0.1:${port}/hang`).catch((error: unknown) => error);
+    while (support.inFlight.size === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(await closeServer(support, 50, logger), false);
+    assert.ok(lines.some((line) => line.includes('still in flight')));
+    assert.ok((await hanging) instanceof Error);
   });
 });
