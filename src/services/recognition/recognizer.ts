@@ -22,7 +22,14 @@ export const INTENTS = [
 
 export type IntentName = (typeof INTENTS)[number];
 
-export const ENTITY_KINDS = ['product_model', 'ticket_number', 'phone', 'email', 'order_number', 'car_make'] as const;
+export const ENTITY_KINDS = [
+  'product_model',
+  'ticket_number',
+  'phone',
+  'email',
+  'order_number',
+  'car_make',
+] as const;
 
 export type EntityKind = (typeof ENTITY_KINDS)[number];
 
@@ -30,7 +37,12 @@ export interface RecognizedEntity {
   kind: EntityKind;
   /** The text as the customer wrote it. */
   text: string;
-  /** Canonical form: catalogue model name, upper-case ticket number, E.164-ish phone, lower-case e-mail… */
+  /**
+   * Canonical form: the catalogue product id for product_model (ProductCatalogue.get/find accept it),
+   * the make's name for car_make ("Volkswagen"), "CK-" + upper case for ticket_number, "+" and digits
+   * for a phone written with a country code (digits only without one), lower-case e-mail, the order
+   * number as written (Amazon/eBay dashes kept, "#12345" for shop orders).
+   */
   value: string;
   /** Character offsets into the original text. */
   start: number;
