@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../logging/logger';
+import { systemClock, type Clock } from '../tickets/clock';
+import type { ClaimedNotification, NotificationOutbox } from './notificationOutbox';
+import { SmsSendError, type SmsSender } from './smsSender';
+
+export interface DispatcherOptions {
+  /** How often to look for due notifications when idle (default 1 s). */
+  pollIntervalMs?: number;
+  /** Notifications claimed per poll (default 20). */
+  batchSize?: number;
+  /** Sends in flight at once (default 4). */
+  concurrency?: number;
+  /** How long a claim lasts; must exceed the sender's own timeout (default 60 s). */
+  leaseMs?: number;
+  /** Attempts before a notification is marked failed (default 12: with the defaults below, about 4 hours). */
+  maxAttempts?: number;
+  /** First retry delay (default 10 s), doubled per attempt up to backoffMaxMs (default 1 h). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** 0 ≤ x < 1; injectable so tests can pin the jitter. */
+  random?: () => number;
+  clock?: Clock;
+  /** This dispatcher's name on its claims (default a random id per process). */
+  owner?: string;
+}
+
+export interface DispatcherDeps {
+  outbox: NotificationOutbox;
+  sms: SmsSender;
+  logger: Logger;
+}
+
+export interface DispatchReport {
+  claimed: number;
+  sent: number;
+  retrying: number;
+  failed: number;
+  suppressed: number;
+  released: number;
+}
+
+/**
+ * Delivers the customers' notifications from the outbox. Claims are leases written atomically, so
+ * several instances can run one each; a delivery is recorded as sent with the provider's id, so a
+ * restart never sends it again; a failing provider only delays notifications (exponential backoff
+ * with jitter per notification) until `maxAttempts`, after which the notification is marked failed,
+ * stays visible in the back office and can be re-queued; while SMS is not configured at all
+ * ('not_configured') notifications wait without ever failing. An opted-out recipient is suppressed.
+ * Logs carry the ticket number and the reason, never the phone number or the text.
+ */
+export class NotificationDispatcher {
+  readonly name = 'notification-dispatcher';
+  private readonly options: Required<Omit<DispatcherOptions, 'random' | 'clock' | 'owner'>>;
+  private readonly random: () => number;
+  private readonly clock: Clock;
+  readonly owner: string;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private started = false;
+  private stopping = false;
+
+  constructor(
+    private readonly deps: DispatcherDeps,
+    options: DispatcherOptions = {},
+  ) {
+    this.options = {
+      pollIntervalMs: options.pollIntervalMs ?? 1_000,
+      batchSize: options.batchSize ?? 20,
+      concurrency: options.concurrency ?? 4,
+      leaseMs: options.leaseMs ?? 60_000,
+      maxAttempts: options.maxAttempts ?? 12,
+      backoffBaseMs: options.backoffBaseMs ?? 10_000,
+      backoffMaxMs: options.backoffMaxMs ?? 3_600_000,
+    };
+    this.random = options.random ?? Math.random;
+    this.clock = options.clock ?? systemClock;
+    this.owner = options.owner ?? `dispatcher-${randomUUID()}`;
+  }
+
+  /** Starts polling; a no-op when already started. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.stopping = false;
+    this.schedule(0);
+  }
+
+  /** Stops polling and waits for the sends in flight to finish and be recorded. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One poll: claims a batch of due notifications and delivers them. Public for tests and benchmarks. */
+  async runOnce(): Promise<DispatchReport> {
+    const report: DispatchReport = {
+      claimed: 0,
+      sent: 0,
+      retrying: 0,
+      failed: 0,
+      suppressed: 0,
+      released: 0,
+    };
+    const claimed = await this.deps.outbox.claimDue({
+      now: this.clock.now(),
+      leaseMs: this.options.leaseMs,
+      owner: this.owner,
+      limit: this.options.batchSize,
+    });
+    report.claimed = claimed.length;
+    const queue = [...claimed];
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        if (this.stopping) {
+          // Shutting down: hand it back untried rather than hold it until the lease runs out.
+          await this.deps.outbox.release(next, this.clock.now());
+          report.released += 1;
+          continue;
+        }
+        report[await this.deliver(next)] += 1;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, claimed.length) }, worker));
+    return report;
+  }
+
+  /** Delay before attempt `attempts + 1`: base·2^(attempts−1), capped, with jitter in [50 %, 100 %]. */
+  backoffMs(attempts: number): number {
+    const exponential = Math.min(
+      this.options.backoffMaxMs,
+      this.options.backoffBaseMs * 2 ** Math.max(0, attempts - 1),
+    );
+    return Math.round(exponential * (0.5 + this.random() * 0.5));
+  }
+
+  private async deliver(
+    notification: ClaimedNotification,
+  ): Promise<'sent' | 'retrying' | 'failed' | 'suppressed'> {
+    const log = {
+      ticketNumber: notification.ticketNumber,
+      notificationId: notification.id,
+      event: notification.event,
+      attempts: notification.attempts,
+    };
+    let providerMessageId: string;
+    try {
+      ({ providerMessageId } = await this.deps.sms.send({
+        to: notification.to,
+        body: notification.body,
+        idempotencyKey: notification.id,
+      }));
+    } catch (error) {
+      const smsError = error instanceof SmsSendError ? error : undefined;
+      const reason = smsError?.reason ?? 'unknown';
+      const retryable = smsError ? smsError.retryable : true;
+      const now = this.clock.now();
+      const description = `${reason}${smsError?.providerCode !== undefined ? ` (${smsError.providerCode})` : ''}`;
+      if (!retryable) {
+        const final = reason === 'opted_out' ? 'suppressed' : 'failed';
+        await this.deps.outbox.markFailed(notification, { at: now, error: description, final });
+        this.deps.logger.warn(
+          { ...log, reason: description },
+          final === 'suppressed' ? 'notification suppressed' : 'notification failed permanently',
+        );
+        return final;
+      }
+      // 'not_configured' is this instance's setup, not the notification's fault: keep it queued until SMS is set up.
+      if (notification.attempts >= this.options.maxAttempts && reason !== 'not_configured') {
+        await this.deps.outbox.markFailed(notification, { at: now, error: description, final: 'failed' });
+        this.deps.logger.error({ ...log, reason: description }, 'notification failed after the last attempt');
+        return 'failed';
+      }
+      const retryAt = new Date(now.getTime() + this.backoffMs(notification.attempts));
+      await this.deps.outbox.markFailed(notification, { at: now, error: description, retryAt });
+      this.deps.logger.warn(
+        { ...log, reason: description, retryAt: retryAt.toISOString() },
+        'notification delivery failed; will retry',
+      );
+      return 'retrying';
+    }
+    await this.deps.outbox.markSent(notification, { providerMessageId, at: this.clock.now() });
+    this.deps.logger.info({ ...log, providerMessageId }, 'notification sent');
+    return 'sent';
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopping) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.runOnce()
+        .then(
+          (report) => report.claimed >= this.options.batchSize,
+          (error: unknown) => {
+            this.deps.logger.error({ err: error }, 'notification dispatch failed; will poll again');
+            return false;
+          },
+        )
+        .then((more) => {
+          this.running = undefined;
+          // A full batch suggests a backlog: go again at once.
+          this.schedule(more ? 0 : this.options.pollIntervalMs);
+        });
+    }, delayMs);
+  }
+}
