@@ -12,6 +12,8 @@ export type LabelledMessage = z.infer<typeof labelledFileSchema>['messages'][num
 
 export const HELDOUT_FILE = projectPath('test/fixtures/nlu/heldout.json');
 export const DEV_FILE = projectPath('test/fixtures/nlu/dev.json');
+/** Written by someone who never saw the training corpus: the most honest figure we have. */
+export const BLIND_FILE = projectPath('test/fixtures/nlu-blind/blind.json');
 
 /** Reads a labelled set (heldout.json, dev.json), validated. */
 export function loadLabelledMessages(file: string): LabelledMessage[] {
