@@ -1,0 +1,339 @@
+/**
+ * Full support turns through POST /api/messages with deliveryMode "expectReplies" (issue 4):
+ * concurrent conversations, each running troubleshooting → repair registration on the real app
+ * (createApp, embedded store durable on a temp directory, state saved every turn), against a bare
+ * botbuilder echo bot (CloudAdapter + restify 11 + MemoryStorage) as the baseline. Each server runs
+ * in its own process, one after the other, so each gets the machine and its own peak RSS (VmHWM).
+ *
+ * Targets: ≥ 50% of the echo bot's turns/s, p99 ≤ 150 ms, peak RSS ≤ 400 MB.
+ *
+ *   npm run bench:turns [-- --concurrency 50 --seconds 20 --warmup 3]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import { printTable } from './table';
+
+const TARGET_THROUGHPUT_RATIO = 0.5;
+const TARGET_P99_MS = 150;
+const TARGET_PEAK_RSS_MB = 400;
+
+function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a number ≥ 0`);
+  return value;
+}
+
+const CONCURRENCY = option('concurrency', 50);
+const SECONDS = option('seconds', 20);
+const WARMUP_SECONDS = option('warmup', 3);
+
+/**
+ * One customer's conversation: a sound problem that troubleshooting does not fix, then the repair
+ * registration it offers, confirmed. Each entry is a message and what the reply must contain.
+ */
+function supportScript(serial: string): Array<[string, RegExp]> {
+  return [
+    ['there is no sound from my carplay adapter', /Which CarlinKit product/],
+    ['U2W Plus', /What make of car/],
+    ['skip', /What's wrong with the sound\?/],
+    ['No sound', /Did this help\?/],
+    ['no', /Did this help\?/],
+    ['no', /Did this help\?/],
+    ['no', /register a repair\?/],
+    ['yes', /serial number/],
+    [serial, /When did you buy it\?/],
+    ['2025-06-01', /Where did you buy it\?/],
+    ['AliExpress', /order number/],
+    ['skip', /what exactly happens/],
+    ['skip', /full name/],
+    ['Jane Doe', /mobile number/],
+    ['+1 415 555 0100', /e-mail address/],
+    ['jane@example.com', /street and house number/],
+    ['1 Market St', /Apartment, suite/],
+    ['skip', /Town or city/],
+    ['San Francisco', /State, province/],
+    ['CA', /Postal code/],
+    ['94105', /country/],
+    ['United States', /Please check your details/],
+    ['Confirm and submit', /ticket number is CK-/],
+  ];
+}
+
+interface LoadResult {
+  turns: number;
+  seconds: number;
+  latenciesMs: number[];
+  errors: number;
+  conversations: number;
+  serverCpuMs: number;
+  firstError?: string;
+}
+
+/** User + system CPU time of a process so far, in ms (/proc/PID/stat, clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
+  // After the command name: state is field 3, utime 14 and stime 15 → indexes 11 and 12 here.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Drives `concurrency` conversations at once, for warmup + measured seconds; counts only measured turns. */
+async function drive(port: number, kind: 'app' | 'echo', pid: number): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const warmupEnds = performance.now() + WARMUP_SECONDS * 1000;
+  const ends = warmupEnds + SECONDS * 1000;
+  const result: LoadResult = {
+    turns: 0,
+    seconds: SECONDS,
+    latenciesMs: [],
+    errors: 0,
+    conversations: 0,
+    serverCpuMs: 0,
+  };
+  // The server's CPU time over the measured window: per turn, it is what the machine's load cannot inflate much.
+  const cpuTimer = setTimeout(() => {
+    const before = cpuMs(pid);
+    cpuTimer.unref();
+    const after = setTimeout(() => {
+      result.serverCpuMs = cpuMs(pid) - before;
+    }, SECONDS * 1000);
+    after.unref();
+  }, WARMUP_SECONDS * 1000);
+
+  const turn = async (
+    conversationId: string,
+    userId: string,
+    sequence: number,
+    text: string,
+  ): Promise<string> => {
+    const started = performance.now();
+    const payload = JSON.stringify({
+      type: 'message',
+      id: `${conversationId}-${sequence}`,
+      channelId: 'directline',
+      serviceUrl: 'https://connector.invalid',
+      conversation: { id: conversationId },
+      from: { id: userId },
+      recipient: { id: 'bot' },
+      deliveryMode: 'expectReplies',
+      text,
+    });
+    const { status, body } = await post(agent, port, payload);
+    const finished = performance.now();
+    if (started >= warmupEnds && finished <= ends) {
+      result.turns += 1;
+      result.latenciesMs.push(finished - started);
+    }
+    if (status !== 200) throw new Error(`HTTP ${status}`);
+    const parsed = JSON.parse(body) as { activities?: Array<{ text?: string }> };
+    return (parsed.activities ?? []).map((activity) => activity.text ?? '').join('\n');
+  };
+
+  const worker = async (index: number): Promise<void> => {
+    while (performance.now() < ends) {
+      const conversationId = `bench-${kind}-${index}-${randomUUID()}`;
+      const userId = `user-${index}`;
+      const script =
+        kind === 'app'
+          ? supportScript(`U2WP${randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase()}`)
+          : echoScript();
+      try {
+        for (const [sequence, [text, expected]] of script.entries()) {
+          if (performance.now() >= ends) return;
+          const reply = await turn(conversationId, userId, sequence, text);
+          if (!expected.test(reply))
+            throw new Error(`after "${text}" expected ${String(expected)}, got: ${reply.slice(0, 200)}`);
+        }
+        result.conversations += 1;
+      } catch (error) {
+        result.errors += 1;
+        result.firstError ??= error instanceof Error ? error.message : String(error);
+      }
+    }
+  };
+
+  await Promise.all(Array.from({ length: CONCURRENCY }, (_, index) => worker(index)));
+  agent.destroy();
+  return result;
+}
+
+/** One POST over a kept-alive connection (node:http: lighter on the shared CPUs than fetch). */
+function post(agent: http.Agent, port: number, payload: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        path: '/api/messages',
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
+function echoScript(): Array<[string, RegExp]> {
+  return Array.from(
+    { length: 23 },
+    (_, index) => [`message ${index}`, /You said: message/] as [string, RegExp],
+  );
+}
+
+function startServer(args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(
+    process.execPath,
+    ['--require', 'tsx/cjs', path.join(__dirname, 'turnsServer.ts'), ...args],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, NODE_ENV: 'production' },
+    },
+  );
+  return new Promise((resolve, reject) => {
+    child.once('message', (message: { port?: number }) => {
+      if (typeof message.port === 'number') resolve({ child, port: message.port });
+      else reject(new Error('server did not report its port'));
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${String(code)} before listening`)));
+  });
+}
+
+/** Peak resident set size of a process (VmHWM), in MB. */
+function peakRssMb(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.send('stop');
+  });
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+interface Measured {
+  turnsPerSecond: number;
+  p50: number;
+  p99: number;
+  peakRssMb: number;
+  cpuMsPerTurn: number;
+  errors: number;
+  conversations: number;
+  firstError?: string;
+}
+
+async function measure(kind: 'app' | 'echo'): Promise<Measured> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-turns-'));
+  try {
+    const { child, port } = await startServer(kind === 'app' ? ['app', dataDir] : ['echo']);
+    try {
+      const result = await drive(port, kind, child.pid!);
+      const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+      return {
+        turnsPerSecond: result.turns / result.seconds,
+        p50: percentile(sorted, 50),
+        p99: percentile(sorted, 99),
+        peakRssMb: peakRssMb(child.pid!),
+        cpuMsPerTurn: result.serverCpuMs / Math.max(1, result.turns),
+        errors: result.errors,
+        conversations: result.conversations,
+        ...(result.firstError ? { firstError: result.firstError } : {}),
+      };
+    } finally {
+      await stopServer(child);
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `bench:turns: ${CONCURRENCY} concurrent conversations, ${WARMUP_SECONDS}s warm-up + ${SECONDS}s measured per server, ${os.cpus().length} CPUs`,
+  );
+  const echo = await measure('echo');
+  const app = await measure('app');
+  const ratio = app.turnsPerSecond / echo.turnsPerSecond;
+  const fmt = (value: number, digits = 1): string => value.toFixed(digits);
+  const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+  printTable('Support turns through POST /api/messages (expectReplies)', [
+    [
+      'server',
+      'turns/s',
+      'p50 ms',
+      'p99 ms',
+      'peak RSS MB',
+      'server CPU ms/turn',
+      'conversations done',
+      'errors',
+    ],
+    [
+      'echo bot (MemoryStorage)',
+      fmt(echo.turnsPerSecond, 0),
+      fmt(echo.p50),
+      fmt(echo.p99),
+      fmt(echo.peakRssMb, 0),
+      fmt(echo.cpuMsPerTurn, 2),
+      String(echo.conversations),
+      String(echo.errors),
+    ],
+    [
+      'support app (embedded store)',
+      fmt(app.turnsPerSecond, 0),
+      fmt(app.p50),
+      fmt(app.p99),
+      fmt(app.peakRssMb, 0),
+      fmt(app.cpuMsPerTurn, 2),
+      String(app.conversations),
+      String(app.errors),
+    ],
+  ]);
+  printTable('Targets', [
+    ['target', 'measured', 'result'],
+    [
+      `throughput ≥ ${TARGET_THROUGHPUT_RATIO * 100}% of echo`,
+      `${fmt(ratio * 100)}%`,
+      met(ratio >= TARGET_THROUGHPUT_RATIO),
+    ],
+    [`p99 ≤ ${TARGET_P99_MS} ms`, `${fmt(app.p99)} ms`, met(app.p99 <= TARGET_P99_MS)],
+    [
+      `peak RSS ≤ ${TARGET_PEAK_RSS_MB} MB`,
+      `${fmt(app.peakRssMb, 0)} MB`,
+      met(app.peakRssMb <= TARGET_PEAK_RSS_MB),
+    ],
+    ['no failed conversations', String(app.errors + echo.errors), met(app.errors + echo.errors === 0)],
+  ]);
+  for (const [name, run] of [
+    ['echo', echo],
+    ['app', app],
+  ] as const) {
+    if (run.firstError) console.log(`first ${name} error: ${run.firstError}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

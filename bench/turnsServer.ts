@@ -1,0 +1,124 @@
+/**
+ * A server for bench/turns.ts, run in its own process so its peak RSS is its own:
+ *   tsx bench/turnsServer.ts app <dataDir>   the real app (createApp) on the embedded store in dataDir
+ *   tsx bench/turnsServer.ts echo            a bare botbuilder echo bot (CloudAdapter + restify + MemoryStorage)
+ * Sends { port } to the parent over IPC once listening; stops on the 'stop' message. Runs the built
+ * code in dist/ when there is one (`npm run bench:turns` builds first); `--source` runs src/.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import {
+  ActivityHandler,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  ConversationState,
+  MemoryStorage,
+} from 'botbuilder';
+import type * as AppModule from '../src/app';
+import type * as ServerModule from '../src/bot/server';
+import type * as ConfigModule from '../src/config';
+import type * as LoggerModule from '../src/services/logging/logger';
+
+/**
+ * Loads a module from the built code (dist/, as `npm start` runs it) when it exists, so memory and
+ * CPU are production's, not tsx's; from the sources with --source (or before a build). Each server
+ * loads only what it uses: the echo bot must not carry the app's dependencies in its RSS.
+ */
+function fromBuild<T>(relative: string): T {
+  const root = path.resolve(__dirname, '..');
+  const built = path.join(root, 'dist', 'src');
+  const base =
+    !process.argv.includes('--source') && existsSync(path.join(built, 'app.js'))
+      ? built
+      : path.join(root, 'src');
+  // CommonJS require: the child runs with tsx's CJS hook only, and dist/ is CommonJS.
+  return createRequire(__filename)(path.join(base, relative)) as T;
+}
+
+interface Started {
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function startApp(dataDir: string): Promise<Started> {
+  const { createApp } = fromBuild<typeof AppModule>('app');
+  const { loadConfig } = fromBuild<typeof ConfigModule>('config');
+  const { createLogger } = fromBuild<typeof LoggerModule>('services/logging/logger');
+  // Errors only: the notification worker warns about every SMS it cannot send without Twilio.
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'error',
+    DATA_DIR: dataDir,
+    HOST: '127.0.0.1',
+    PORT: '0',
+  });
+  const app = await createApp(config, { logger: createLogger({ level: 'error' }) });
+  const address = await app.listen(0, '127.0.0.1');
+  return { port: address.port, stop: () => app.stop() };
+}
+
+async function startEcho(): Promise<Started> {
+  const { makeServer } = fromBuild<typeof ServerModule>('bot/server');
+  const { loadConfig } = fromBuild<typeof ConfigModule>('config');
+  const { createLogger } = fromBuild<typeof LoggerModule>('services/logging/logger');
+  const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0' });
+  const logger = createLogger({ level: 'warn' });
+  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
+  const conversationState = new ConversationState(new MemoryStorage());
+  const turns = conversationState.createProperty<number>('turns');
+  const bot = new ActivityHandler();
+  bot.onMessage(async (context, next) => {
+    const count = (await turns.get(context, 0)) + 1;
+    await turns.set(context, count);
+    await context.sendActivity(`You said: ${context.activity.text ?? ''}`);
+    await next();
+  });
+  const { server } = makeServer({
+    config,
+    logger,
+    adapter,
+    bot: {
+      run: async (context) => {
+        await bot.run(context);
+        await conversationState.saveChanges(context);
+      },
+    },
+    readiness: () => Promise.resolve({ ready: true, checks: {} }),
+  });
+  await new Promise<void>((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return {
+    port: server.address().port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function main(): Promise<void> {
+  const [kind, dataDir] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+  if (!process.send)
+    throw new Error('bench/turnsServer.ts is started by bench/turns.ts (it needs an IPC channel)');
+  const started =
+    kind === 'app' && dataDir ? await startApp(dataDir) : kind === 'echo' ? await startEcho() : undefined;
+  if (!started) throw new Error('usage: turnsServer.ts app <dataDir> | echo');
+  process.on('message', (message) => {
+    if (message === 'stop') {
+      started.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    }
+  });
+  process.send({ port: started.port });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `turnsServer failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,129 @@
+import {
+  ActivityHandler,
+  ConversationState,
+  UserState,
+  type Storage,
+  type StatePropertyAccessor,
+  type TurnContext,
+} from 'botbuilder';
+import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
+import { ContactTeamHandoff } from '../dialogs/contactTeamHandoff';
+import { FieldValidators } from '../dialogs/fieldValidators';
+import { MAIN_DIALOG, MainDialog, type MainOptions } from '../dialogs/mainDialog';
+import type {
+  CustomerMemory,
+  HumanHandoff,
+  RatingRecorder,
+  SupportDialogDeps,
+  TicketOperations,
+} from '../dialogs/ports';
+import { ChannelRenderer } from '../dialogs/rendering/channelRenderer';
+import type { FaqLibrary } from '../services/knowledge/faqLibrary';
+import type { ProductCatalogue } from '../services/knowledge/productCatalogue';
+import type { TroubleshootingLibrary } from '../services/knowledge/troubleshootingLibrary';
+import type { Logger } from '../services/logging/logger';
+import { loadCarMakes, type CarMake } from '../services/recognition/carMakes';
+import type { Recognizer } from '../services/recognition/recognizer';
+import { ETagCheckedStorage } from './eTagCheckedStorage';
+import { createOnTurnError, type OnTurnError } from './onTurnError';
+import type { TurnRunner } from './server';
+
+export interface SupportBotOptions {
+  /** Where conversation and user state live: MongoStorage in the app, MemoryStorage only in tests. */
+  storage: Storage;
+  recognizer: Recognizer;
+  catalogue: ProductCatalogue;
+  faq: FaqLibrary;
+  troubleshooting: TroubleshootingLibrary;
+  tickets: TicketOperations;
+  ratings: RatingRecorder;
+  logger: Logger;
+  /** Defaults to telling the customer how to reach the team. */
+  handoff?: HumanHandoff;
+  carMakes?: readonly CarMake[];
+  now?: () => Date;
+}
+
+export interface SupportBotDeps {
+  conversationState: ConversationState;
+  userState: UserState;
+  mainDialog: MainDialog;
+  renderer: ChannelRenderer;
+}
+
+/**
+ * The Bot Framework edge of the conversation: greets new web chat conversations, runs the main
+ * dialog on every message, and saves conversation and user state at the end of every turn, so a
+ * restart continues where the customer was.
+ */
+export class SupportBot extends ActivityHandler implements TurnRunner {
+  private readonly dialogs: DialogSet;
+  private readonly dialogState: StatePropertyAccessor<DialogState>;
+
+  constructor(private readonly deps: SupportBotDeps) {
+    super();
+    this.dialogState = deps.conversationState.createProperty<DialogState>('dialogState');
+    this.dialogs = new DialogSet(this.dialogState).add(deps.mainDialog);
+
+    this.onMessage(async (context, next) => {
+      const dc = await this.dialogs.createContext(context);
+      const result = await dc.continueDialog();
+      if (result.status === DialogTurnStatus.empty) {
+        await dc.beginDialog(MAIN_DIALOG, { text: context.activity.text ?? '' } satisfies MainOptions);
+      }
+      await next();
+    });
+
+    this.onMembersAdded(async (context, next) => {
+      const botId = context.activity.recipient?.id;
+      const customerJoined = (context.activity.membersAdded ?? []).some((member) => member.id !== botId);
+      if (customerJoined) {
+        const dc = await this.dialogs.createContext(context);
+        // A reconnecting web chat sends membersAdded again: don't restart a conversation in progress.
+        if (!dc.activeDialog) await dc.beginDialog(MAIN_DIALOG, { welcome: true } satisfies MainOptions);
+      }
+      await next();
+    });
+  }
+
+  /** Builds the bot and everything the dialogs need from the app's services. */
+  static create(options: SupportBotOptions): {
+    bot: SupportBot;
+    onTurnError: OnTurnError;
+    conversationState: ConversationState;
+  } {
+    // Conversation state is checked against concurrent turns; user state (recent ticket numbers
+    // only) is shared by a customer's conversations, where the last write winning is fine.
+    const conversationState = new ConversationState(new ETagCheckedStorage(options.storage));
+    const userState = new UserState(options.storage);
+    const renderer = new ChannelRenderer();
+    const aliases = new Map<string, string>();
+    for (const make of options.carMakes ?? loadCarMakes()) {
+      for (const alias of [make.name.toLowerCase(), ...make.aliases]) aliases.set(alias, make.name);
+    }
+    const deps: SupportDialogDeps = {
+      recognizer: options.recognizer,
+      catalogue: options.catalogue,
+      faq: options.faq,
+      troubleshooting: options.troubleshooting,
+      validators: new FieldValidators(options.catalogue, aliases),
+      renderer,
+      tickets: options.tickets,
+      ratings: options.ratings,
+      handoff: options.handoff ?? new ContactTeamHandoff(renderer, options.faq.contact),
+      customerMemory: userState.createProperty<CustomerMemory>('customerMemory'),
+      logger: options.logger,
+      now: options.now ?? (() => new Date()),
+    };
+    const bot = new SupportBot({ conversationState, userState, mainDialog: new MainDialog(deps), renderer });
+    const onTurnError = createOnTurnError({ logger: options.logger, conversationState, renderer });
+    return { bot, onTurnError, conversationState };
+  }
+
+  override async run(context: TurnContext): Promise<void> {
+    await super.run(context);
+    await this.deps.renderer.flush(context);
+    await this.deps.conversationState.saveChanges(context, false);
+    await this.deps.userState.saveChanges(context, false);
+  }
+}

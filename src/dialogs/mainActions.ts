@@ -1,0 +1,25 @@
+import type { Symptom } from '../services/knowledge/troubleshootingLibrary';
+import type { FaultCategory } from '../services/tickets/types';
+
+/** What the main dialog can start; child dialogs hand one back to chain flows (troubleshooting → repair). */
+export type MainAction =
+  | { type: 'troubleshoot'; symptom?: Symptom; productId?: string; carMake?: string }
+  | { type: 'register'; prefill?: RegistrationPrefill; offerTroubleshootingFirst?: boolean }
+  | { type: 'status'; ticketNumber?: string }
+  | { type: 'faqMenu' };
+
+/** What troubleshooting already knows when it offers a repair ticket. */
+export interface RegistrationPrefill {
+  productId?: string;
+  faultCategory?: FaultCategory;
+  /** Offered as the fault description if the customer does not write their own. */
+  faultSummary?: string;
+  troubleshootingTried?: string[];
+}
+
+/** Every child dialog of the main dialog ends with this (or nothing). */
+export interface ChildResult {
+  then?: MainAction;
+  /** A person took over: the main dialog stops too. */
+  handedOff?: boolean;
+}

@@ -1,0 +1,369 @@
+import {
+  ComponentDialog,
+  Dialog,
+  DialogTurnStatus,
+  WaterfallDialog,
+  type DialogContext,
+  type DialogTurnResult,
+  type WaterfallStepContext,
+} from 'botbuilder-dialogs';
+import type { Symptom } from '../services/knowledge/troubleshootingLibrary';
+import type { IntentName, Recognition } from '../services/recognition/recognizer';
+import { ASK_DIALOG, AskDialog, type AskResult, type AskSpec } from './askDialog';
+import { matchChoice, type ChoiceSpec } from './choices';
+import { exactCommand, type Command } from './commands';
+import { FAQ_DIALOG, FaqDialog } from './faqDialog';
+import { InterruptionDetector, type Interruption } from './interruptions';
+import type { ChildResult, MainAction } from './mainActions';
+import {
+  BACK_TO_IT,
+  GOODBYE,
+  HELP,
+  INTENT_LABELS,
+  MAIN_MENU,
+  MENU_PROMPT_AGAIN,
+  MENU_PROMPT_FIRST,
+  NOT_UNDERSTOOD,
+  WELCOME,
+} from './messages';
+import type { SupportDialogDeps } from './ports';
+import {
+  REPAIR_REGISTRATION_DIALOG,
+  RepairRegistrationDialog,
+  type RepairRegistrationOptions,
+} from './repairRegistrationDialog';
+import { TICKET_STATUS_DIALOG, TicketStatusDialog, type TicketStatusOptions } from './ticketStatusDialog';
+import {
+  TROUBLESHOOTING_DIALOG,
+  TroubleshootingDialog,
+  type TroubleshootingOptions,
+} from './troubleshootingDialog';
+
+export const MAIN_DIALOG = 'main';
+const MAIN_LOOP = 'main.loop';
+
+/** Below this, the bot asks "did you mean…" instead of acting on the recognizer's guess. */
+export const ROUTE_CONFIDENCE = 0.5;
+/** Alternatives worth offering in "did you mean…". */
+const SUGGEST_CONFIDENCE = 0.15;
+
+export interface MainOptions {
+  /** The customer's first message, to act on at once. */
+  text?: string;
+  /** The conversation just opened (web chat): greet with the welcome message. */
+  welcome?: boolean;
+}
+
+interface LoopOptions {
+  text?: string;
+  action?: MainAction;
+  prompt?: 'welcome' | 'first' | 'again';
+  /** Intents to offer when the recognizer was unsure. */
+  suggestions?: IntentName[];
+  /** What the unsure message named (product, car, ticket), used once the customer picks. */
+  details?: Details;
+}
+
+/** Entities from the customer's message that pre-fill what the chosen flow would ask. */
+interface Details {
+  productId?: string;
+  carMake?: string;
+  ticketNumber?: string;
+}
+
+const SYMPTOM_BY_INTENT: Partial<Record<IntentName, Symptom>> = {
+  troubleshoot_connection: 'connection',
+  troubleshoot_audio: 'audio',
+  troubleshoot_display: 'display',
+  troubleshoot_power: 'power',
+  troubleshoot_firmware: 'firmware',
+};
+
+/**
+ * The conversation's root: routes each request by intent to troubleshooting, repair registration,
+ * ticket status or an FAQ answer, and lets the customer interrupt any step to cancel, start over,
+ * get help, ask for a person or ask a question, after which the step is asked again.
+ */
+export class MainDialog extends ComponentDialog {
+  private readonly interruptions: InterruptionDetector;
+
+  constructor(private readonly deps: SupportDialogDeps) {
+    super(MAIN_DIALOG);
+    this.interruptions = new InterruptionDetector(deps.recognizer, deps.faq);
+    this.addDialog(
+      new WaterfallDialog<LoopOptions>(MAIN_LOOP, [
+        (step) => this.prompt(step),
+        (step) => this.route(step),
+        (step) => this.afterChild(step),
+      ]),
+    );
+    this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now));
+    this.addDialog(new TroubleshootingDialog(deps));
+    this.addDialog(new RepairRegistrationDialog(deps));
+    this.addDialog(new TicketStatusDialog(deps));
+    this.addDialog(new FaqDialog(deps));
+    this.initialDialogId = MAIN_LOOP;
+  }
+
+  protected override async onBeginDialog(
+    innerDc: DialogContext,
+    options?: MainOptions,
+  ): Promise<DialogTurnResult> {
+    if (options?.welcome) return innerDc.beginDialog(MAIN_LOOP, { prompt: 'welcome' } satisfies LoopOptions);
+    return innerDc.beginDialog(MAIN_LOOP, { text: options?.text ?? '' } satisfies LoopOptions);
+  }
+
+  protected override async onContinueDialog(innerDc: DialogContext): Promise<DialogTurnResult> {
+    const interruption = await this.interruptions.detect(innerDc);
+    if (interruption) return this.interrupt(innerDc, interruption);
+    return innerDc.continueDialog();
+  }
+
+  private async interrupt(innerDc: DialogContext, interruption: Interruption): Promise<DialogTurnResult> {
+    const { renderer } = this.deps;
+    const context = innerDc.context;
+    switch (interruption.kind) {
+      case 'cancel': {
+        const registering = isActive(innerDc, REPAIR_REGISTRATION_DIALOG);
+        await innerDc.cancelAllDialogs();
+        await renderer.say(
+          context,
+          registering
+            ? "OK, I've cancelled the registration. Nothing was submitted."
+            : "OK, I've stopped that.",
+        );
+        return innerDc.beginDialog(MAIN_LOOP, { prompt: 'again' } satisfies LoopOptions);
+      }
+      case 'startOver':
+        await innerDc.cancelAllDialogs();
+        await renderer.say(context, "Sure, let's start over.");
+        return innerDc.beginDialog(MAIN_LOOP, { prompt: 'first' } satisfies LoopOptions);
+      case 'help':
+        await renderer.say(context, HELP);
+        break;
+      case 'agent':
+        if (await this.deps.handoff.request(context, 'asked')) {
+          await innerDc.cancelAllDialogs();
+          return { status: DialogTurnStatus.complete, result: { handedOff: true } satisfies ChildResult };
+        }
+        break;
+      case 'faq':
+        await renderer.say(context, interruption.entry.answer);
+        break;
+    }
+    await renderer.say(context, BACK_TO_IT);
+    await innerDc.repromptDialog();
+    return Dialog.EndOfTurn;
+  }
+
+  private async prompt(step: WaterfallStepContext<LoopOptions>): Promise<DialogTurnResult> {
+    const options = step.options ?? {};
+    if (options.action) return step.next({ action: options.action });
+    if (options.text !== undefined) return step.next({ text: options.text } satisfies AskResult);
+    if (options.suggestions) {
+      const choices: ChoiceSpec[] = [
+        ...options.suggestions.map((intent) => ({
+          value: `intent:${intent}`,
+          label: INTENT_LABELS[intent] ?? intent,
+        })),
+        { value: 'other', label: 'Something else', synonyms: ['none', 'neither', 'no', 'none of these'] },
+      ];
+      return step.beginDialog(ASK_DIALOG, {
+        prompt: "I'm not sure I understood. Did you mean one of these?",
+        choices,
+        open: true,
+      } satisfies AskSpec);
+    }
+    const prompt =
+      options.prompt === 'welcome'
+        ? WELCOME
+        : options.prompt === 'first'
+          ? MENU_PROMPT_FIRST
+          : MENU_PROMPT_AGAIN;
+    return step.beginDialog(ASK_DIALOG, { prompt, choices: MAIN_MENU, open: true } satisfies AskSpec);
+  }
+
+  private async route(step: WaterfallStepContext<LoopOptions>): Promise<DialogTurnResult> {
+    const input = step.result as (Partial<AskResult> & { action?: MainAction }) | undefined;
+    if (input?.action) return this.begin(step, input.action);
+    if (input?.choice) {
+      if (input.choice.startsWith('intent:')) {
+        return this.handleIntent(
+          step,
+          input.choice.slice('intent:'.length) as IntentName,
+          step.options?.details ?? {},
+        );
+      }
+      if (input.choice === 'other') {
+        await this.deps.renderer.say(step.context, NOT_UNDERSTOOD);
+        return this.loop(step, 'first');
+      }
+      const action = menuAction(input.choice);
+      if (action) return this.begin(step, action);
+    }
+    const text = input?.text?.trim() ?? '';
+    if (text === '') return this.loop(step, 'first');
+    const command = exactCommand(text);
+    if (command) return this.handleCommand(step, command);
+    const menuChoice = matchChoice(text, MAIN_MENU);
+    const menuChosen = menuChoice ? menuAction(menuChoice) : undefined;
+    if (menuChosen) return this.begin(step, menuChosen);
+
+    const recognition = await this.deps.recognizer.recognize(text);
+    const details = this.detailsFrom(recognition);
+    if (recognition.intent !== 'none' && recognition.confidence >= ROUTE_CONFIDENCE) {
+      return this.handleIntent(step, recognition.intent, details);
+    }
+    const suggestions = [
+      { intent: recognition.intent, confidence: recognition.confidence },
+      ...recognition.alternatives,
+    ]
+      .filter(
+        (candidate) =>
+          candidate.confidence >= SUGGEST_CONFIDENCE && INTENT_LABELS[candidate.intent] !== undefined,
+      )
+      .map((candidate) => candidate.intent)
+      .filter((intent, index, all) => all.indexOf(intent) === index)
+      .slice(0, 3);
+    if (suggestions.length > 0)
+      return step.replaceDialog(MAIN_LOOP, { suggestions, details } satisfies LoopOptions);
+    await this.deps.renderer.say(step.context, NOT_UNDERSTOOD);
+    return this.loop(step, 'first');
+  }
+
+  private async handleIntent(
+    step: WaterfallStepContext<LoopOptions>,
+    intent: IntentName,
+    details: Details,
+  ): Promise<DialogTurnResult> {
+    const { productId, carMake, ticketNumber } = details;
+    const symptom = SYMPTOM_BY_INTENT[intent];
+    if (symptom) {
+      return this.begin(step, {
+        type: 'troubleshoot',
+        symptom,
+        ...(productId ? { productId } : {}),
+        ...(carMake ? { carMake } : {}),
+      });
+    }
+    const faqEntry = this.deps.faq.forIntent(intent);
+    if (faqEntry) {
+      await this.deps.renderer.say(step.context, faqEntry.answer);
+      return this.loop(step, 'again');
+    }
+    switch (intent) {
+      case 'repair_request':
+        return this.begin(step, {
+          type: 'register',
+          offerTroubleshootingFirst: true,
+          ...(productId ? { prefill: { productId } } : {}),
+        });
+      case 'ticket_status':
+        return this.begin(step, { type: 'status', ...(ticketNumber ? { ticketNumber } : {}) });
+      case 'talk_to_agent':
+        return this.handleCommand(step, 'agent');
+      case 'cancel':
+        return this.handleCommand(step, 'cancel');
+      case 'greeting':
+        return this.loop(step, 'welcome');
+      case 'thanks_goodbye':
+        await this.deps.renderer.say(step.context, GOODBYE);
+        return step.endDialog();
+      default:
+        await this.deps.renderer.say(step.context, NOT_UNDERSTOOD);
+        return this.loop(step, 'first');
+    }
+  }
+
+  private async handleCommand(
+    step: WaterfallStepContext<LoopOptions>,
+    command: Command,
+  ): Promise<DialogTurnResult> {
+    switch (command) {
+      case 'help':
+        await this.deps.renderer.say(step.context, HELP);
+        return this.loop(step, 'first');
+      case 'cancel':
+        await this.deps.renderer.say(step.context, "There's nothing to cancel right now.");
+        return this.loop(step, 'first');
+      case 'startOver':
+        return this.loop(step, 'first');
+      case 'agent':
+        if (await this.deps.handoff.request(step.context, 'asked'))
+          return step.endDialog({ handedOff: true } satisfies ChildResult);
+        return this.loop(step, 'again');
+    }
+  }
+
+  private async begin(
+    step: WaterfallStepContext<LoopOptions>,
+    action: MainAction,
+  ): Promise<DialogTurnResult> {
+    switch (action.type) {
+      case 'troubleshoot': {
+        const { type: _type, ...options } = action;
+        return step.beginDialog(TROUBLESHOOTING_DIALOG, options satisfies TroubleshootingOptions);
+      }
+      case 'register': {
+        const { type: _type, ...options } = action;
+        return step.beginDialog(REPAIR_REGISTRATION_DIALOG, options satisfies RepairRegistrationOptions);
+      }
+      case 'status': {
+        const { type: _type, ...options } = action;
+        return step.beginDialog(TICKET_STATUS_DIALOG, options satisfies TicketStatusOptions);
+      }
+      case 'faqMenu':
+        return step.beginDialog(FAQ_DIALOG);
+    }
+  }
+
+  private async afterChild(step: WaterfallStepContext<LoopOptions>): Promise<DialogTurnResult> {
+    const result = step.result as ChildResult | undefined;
+    if (result?.handedOff) return step.endDialog(result);
+    if (result?.then) return step.replaceDialog(MAIN_LOOP, { action: result.then } satisfies LoopOptions);
+    return this.loop(step, 'again');
+  }
+
+  private loop(
+    step: WaterfallStepContext<LoopOptions>,
+    prompt: LoopOptions['prompt'],
+  ): Promise<DialogTurnResult> {
+    return step.replaceDialog(MAIN_LOOP, { prompt } satisfies LoopOptions);
+  }
+
+  private detailsFrom(recognition: Recognition): Details {
+    const entity = (kind: string): string | undefined =>
+      recognition.entities.find((candidate) => candidate.kind === kind)?.value;
+    const model = entity('product_model');
+    const productId = model ? this.deps.catalogue.find(model)?.id : undefined;
+    const carMake = entity('car_make');
+    const ticketNumber = entity('ticket_number');
+    return {
+      ...(productId ? { productId } : {}),
+      ...(carMake ? { carMake } : {}),
+      ...(ticketNumber ? { ticketNumber } : {}),
+    };
+  }
+}
+
+function menuAction(choice: string): MainAction | undefined {
+  switch (choice) {
+    case 'troubleshoot':
+      return { type: 'troubleshoot' };
+    case 'register':
+      return { type: 'register', offerTroubleshootingFirst: true };
+    case 'status':
+      return { type: 'status' };
+    case 'faq':
+      return { type: 'faqMenu' };
+    default:
+      return undefined;
+  }
+}
+
+function isActive(dc: DialogContext, dialogId: string): boolean {
+  for (let current: DialogContext | undefined = dc; current; current = current.child) {
+    if (current.stack.some((instance) => instance.id === dialogId)) return true;
+  }
+  return false;
+}

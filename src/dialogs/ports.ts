@@ -1,0 +1,62 @@
+import type { StatePropertyAccessor, TurnContext } from 'botbuilder';
+import type { FaqLibrary } from '../services/knowledge/faqLibrary';
+import type { ProductCatalogue } from '../services/knowledge/productCatalogue';
+import type { TroubleshootingLibrary } from '../services/knowledge/troubleshootingLibrary';
+import type { Logger } from '../services/logging/logger';
+import type { Recognizer } from '../services/recognition/recognizer';
+import type { RegistrationInput, TicketView } from '../services/tickets/types';
+import type { FieldValidators } from './fieldValidators';
+import type { ChannelRenderer } from './rendering/channelRenderer';
+
+/** What the dialogs need from the ticket service (TicketService satisfies it). */
+export interface TicketOperations {
+  register(input: RegistrationInput, options: { idempotencyKey: string; actor: string }): Promise<TicketView>;
+  findForCustomer(query: {
+    ticketNumber: string;
+    phone: string;
+    callerKey: string;
+  }): Promise<TicketView | null>;
+}
+
+export interface SatisfactionRating {
+  conversationId: string;
+  channel: string;
+  /** What was rated: 'troubleshooting:<symptom>'. */
+  topic: string;
+  productId?: string;
+  rating: 1 | 2 | 3 | 4 | 5;
+}
+
+export interface RatingRecorder {
+  record(rating: SatisfactionRating): Promise<void>;
+}
+
+/**
+ * Getting a person involved. Until live agent takeover exists, the implementation tells the customer
+ * how to reach the team and returns false (the conversation carries on with the bot).
+ */
+export interface HumanHandoff {
+  /** Returns true when a person has taken over the conversation (the bot then stops talking). */
+  request(context: TurnContext, reason: 'asked' | 'repeated_failures'): Promise<boolean>;
+}
+
+/** Per-customer memory kept in user state: only ticket numbers, to offer them in the status check. */
+export interface CustomerMemory {
+  recentTickets: string[];
+}
+
+export interface SupportDialogDeps {
+  recognizer: Recognizer;
+  catalogue: ProductCatalogue;
+  faq: FaqLibrary;
+  troubleshooting: TroubleshootingLibrary;
+  validators: FieldValidators;
+  renderer: ChannelRenderer;
+  tickets: TicketOperations;
+  ratings: RatingRecorder;
+  handoff: HumanHandoff;
+  customerMemory: StatePropertyAccessor<CustomerMemory>;
+  logger: Logger;
+  /** The current time (tests pin it). */
+  now: () => Date;
+}

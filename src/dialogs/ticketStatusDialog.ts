@@ -1,0 +1,124 @@
+import {
+  ComponentDialog,
+  WaterfallDialog,
+  type DialogTurnResult,
+  type WaterfallStepContext,
+} from 'botbuilder-dialogs';
+import { RateLimitedError } from '../services/errors';
+import { formatDateInWords } from '../services/tickets/calendarDate';
+import type { TicketView } from '../services/tickets/types';
+import { ASK_DIALOG, AskDialog, type AskResult, type AskSpec } from './askDialog';
+import { validatePhone } from './fieldValidators';
+import type { ChildResult } from './mainActions';
+import type { SupportDialogDeps } from './ports';
+import { stepValues } from './stepValues';
+import { isSms } from './rendering/channelRenderer';
+
+export const TICKET_STATUS_DIALOG = 'ticketStatus';
+const LOOKUP = 'ticketStatus.lookup';
+
+/** After this many numbers that match no ticket, the customer is pointed to a person. */
+const MAX_LOOKUPS = 3;
+
+export interface TicketStatusOptions {
+  ticketNumber?: string;
+  /** Failed lookups so far in this conversation turn sequence. */
+  failures?: number;
+}
+
+/**
+ * Asks for the ticket number and the mobile number on the ticket (on SMS the sender's number
+ * counts), then says the status, the expected completion date and the next step. A wrong pair gets
+ * the same answer whichever half is wrong, so the bot cannot be used to probe ticket numbers.
+ */
+export class TicketStatusDialog extends ComponentDialog {
+  constructor(private readonly deps: SupportDialogDeps) {
+    super(TICKET_STATUS_DIALOG);
+    this.addDialog(
+      new WaterfallDialog<TicketStatusOptions>(LOOKUP, [
+        (step) => this.askTicketNumber(step),
+        (step) => this.askPhone(step),
+        (step) => this.lookUp(step),
+      ]),
+    );
+    this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now));
+    this.initialDialogId = LOOKUP;
+  }
+
+  private async askTicketNumber(step: WaterfallStepContext<TicketStatusOptions>): Promise<DialogTurnResult> {
+    const known = step.options?.ticketNumber;
+    if (known) return step.next({ value: known, text: known } satisfies AskResult);
+    const memory = await this.deps.customerMemory.get(step.context, { recentTickets: [] });
+    return step.beginDialog(ASK_DIALOG, {
+      prompt:
+        "What's your ticket number? It starts with CK- and is in the message you got when you registered.",
+      field: 'ticketNumber',
+      choices: memory.recentTickets.map((number) => ({ value: number, label: number })),
+    } satisfies AskSpec);
+  }
+
+  private async askPhone(step: WaterfallStepContext<TicketStatusOptions>): Promise<DialogTurnResult> {
+    const answer = step.result as AskResult;
+    stepValues<{ ticketNumber: string }>(step).ticketNumber = answer.value ?? answer.choice;
+    if (isSms(step.context)) {
+      const sender = validatePhone(step.context.activity.from?.id ?? '');
+      if (sender.ok) return step.next({ value: sender.value, text: sender.value } satisfies AskResult);
+    }
+    return step.beginDialog(ASK_DIALOG, {
+      prompt:
+        'And the mobile number you gave on the registration, with the country code (for example +1 415 555 0100)?',
+      field: 'phone',
+    } satisfies AskSpec);
+  }
+
+  private async lookUp(step: WaterfallStepContext<TicketStatusOptions>): Promise<DialogTurnResult> {
+    const ticketNumber = stepValues<{ ticketNumber: string }>(step).ticketNumber ?? '';
+    const phone = (step.result as AskResult).value ?? '';
+    const activity = step.context.activity;
+    let ticket: TicketView | null;
+    try {
+      ticket = await this.deps.tickets.findForCustomer({
+        ticketNumber,
+        phone,
+        callerKey: `${activity.channelId}:${activity.from?.id ?? activity.conversation.id}`,
+      });
+    } catch (error) {
+      if (error instanceof RateLimitedError) {
+        const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
+        await this.deps.renderer.say(
+          step.context,
+          `There have been too many status checks just now. Please try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+        );
+        return step.endDialog({} satisfies ChildResult);
+      }
+      throw error;
+    }
+    if (!ticket) {
+      const failures = (step.options?.failures ?? 0) + 1;
+      if (failures >= MAX_LOOKUPS) {
+        await this.deps.renderer.say(
+          step.context,
+          `I still can't find a repair with that ticket number and mobile number. ${this.deps.faq.contact} Please include your ticket number.`,
+        );
+        return step.endDialog({} satisfies ChildResult);
+      }
+      await this.deps.renderer.say(
+        step.context,
+        "I couldn't find a repair with that ticket number and mobile number. Please check both; the mobile number must be the one on the registration.",
+      );
+      return step.replaceDialog(LOOKUP, { failures } satisfies TicketStatusOptions);
+    }
+    await this.deps.renderer.say(step.context, describeStatus(ticket));
+    return step.endDialog({} satisfies ChildResult);
+  }
+}
+
+export function describeStatus(ticket: TicketView): string {
+  const lines = [`Repair ${ticket.ticketNumber} (${ticket.product.name}): ${ticket.statusLabel}.`];
+  if (ticket.expectedCompletion) {
+    const date = formatDateInWords(ticket.expectedCompletion);
+    if (!ticket.nextStep.includes(date)) lines.push(`Expected completion: ${date}.`);
+  }
+  lines.push(`Next step: ${ticket.nextStep}`);
+  return lines.join('\n');
+}

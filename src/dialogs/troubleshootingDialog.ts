@@ -1,0 +1,348 @@
+import {
+  ComponentDialog,
+  WaterfallDialog,
+  type DialogTurnResult,
+  type WaterfallStepContext,
+} from 'botbuilder-dialogs';
+import {
+  SYMPTOMS,
+  type Symptom,
+  type TroubleshootingFacts,
+  type TroubleshootingTree,
+} from '../services/knowledge/troubleshootingLibrary';
+import { ASK_DIALOG, AskDialog, type AskResult, type AskSpec } from './askDialog';
+import { yesNoChoices, type ChoiceSpec } from './choices';
+import type { ChildResult, RegistrationPrefill } from './mainActions';
+import type { SupportDialogDeps } from './ports';
+import { stepValues } from './stepValues';
+
+export const TROUBLESHOOTING_DIALOG = 'troubleshooting';
+const SETUP = 'troubleshooting.setup';
+const WALK = 'troubleshooting.walk';
+const RATE = 'troubleshooting.rate';
+
+export interface TroubleshootingOptions {
+  symptom?: Symptom;
+  productId?: string;
+  carMake?: string;
+}
+
+interface WalkState {
+  symptom: Symptom;
+  facts: TroubleshootingFacts;
+  nodeId: string;
+  /** Known issues still to show, before the tree itself. */
+  knownIssues: string[];
+  /** Steps the customer tried that did not help, for the repair ticket. */
+  tried: string[];
+}
+
+/** What the walk is waiting for an answer to (kept in the waterfall's values between turns). */
+type Pending =
+  | { kind: 'knownIssue'; title: string }
+  | { kind: 'step'; title: string; next: string }
+  | {
+      kind: 'question';
+      title?: string;
+      options: Array<{ label: string; next: string; phone?: 'iphone' | 'android' }>;
+    }
+  | { kind: 'repairOffer' }
+  | { kind: 'rated' };
+
+interface RatingOptions {
+  symptom: Symptom;
+  productId?: string;
+}
+
+const CATEGORY_CHOICES: ChoiceSpec[] = [
+  {
+    value: 'wireless_adapter',
+    label: 'Wireless adapter',
+    synonyms: ['adapter', 'dongle for carplay', 'small adapter', 'wireless carplay adapter'],
+  },
+  { value: 'ai_box', label: 'AI box', synonyms: ['box', 'android box', 'ai box', 'tbox', 't-box'] },
+  {
+    value: 'unknown',
+    label: 'Not sure',
+    synonyms: ["don't know", 'dont know', 'no idea', 'not sure', 'unsure', 'skip'],
+  },
+];
+
+const SKIP: ChoiceSpec = {
+  value: 'skip',
+  label: 'Skip',
+  synonyms: ["don't know", 'dont know', 'not sure', 'no', 'none'],
+};
+
+const RATING_CHOICES: ChoiceSpec[] = [
+  { value: '1', label: '1', synonyms: ['one', 'poor', 'bad', '1 star'] },
+  { value: '2', label: '2', synonyms: ['two', '2 stars'] },
+  { value: '3', label: '3', synonyms: ['three', 'ok', '3 stars'] },
+  { value: '4', label: '4', synonyms: ['four', 'good', '4 stars'] },
+  { value: '5', label: '5', synonyms: ['five', 'excellent', 'great', '5 stars'] },
+  { value: 'skip', label: 'Skip', synonyms: ['no', 'no thanks', 'later'] },
+];
+
+/**
+ * Walks the customer through the data-driven tree for their symptom, one step at a time, asking
+ * after each whether it helped. Solved → a kind close and a 1–5 rating. Not solved at the end →
+ * the offer of a repair ticket pre-filled with the symptom and every step tried.
+ */
+export class TroubleshootingDialog extends ComponentDialog {
+  constructor(private readonly deps: SupportDialogDeps) {
+    super(TROUBLESHOOTING_DIALOG);
+    this.addDialog(
+      new WaterfallDialog<TroubleshootingOptions>(SETUP, [
+        (step) => this.askSymptom(step),
+        (step) => this.askProduct(step),
+        (step) => this.askCarMake(step),
+        (step) => this.startWalk(step),
+      ]),
+    );
+    this.addDialog(
+      new WaterfallDialog<WalkState>(WALK, [
+        (step) => this.showStep(step),
+        (step) => this.handleAnswer(step),
+        (step) => step.endDialog({}),
+      ]),
+    );
+    this.addDialog(
+      new WaterfallDialog<RatingOptions>(RATE, [
+        (step) => this.askRating(step),
+        (step) => this.saveRating(step),
+      ]),
+    );
+    this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now));
+    this.initialDialogId = SETUP;
+  }
+
+  private async askSymptom(step: WaterfallStepContext<TroubleshootingOptions>): Promise<DialogTurnResult> {
+    const options = step.options ?? {};
+    if (options.symptom) return step.next({ choice: options.symptom, text: '' } satisfies AskResult);
+    const choices = this.deps.troubleshooting.all().map((tree) => ({
+      value: tree.symptom,
+      label: tree.definition.menuLabel,
+      synonyms: [tree.symptom, tree.definition.title],
+    }));
+    return step.beginDialog(ASK_DIALOG, {
+      prompt: "Let's sort it out. What kind of problem is it?",
+      choices,
+    } satisfies AskSpec);
+  }
+
+  private async askProduct(step: WaterfallStepContext<TroubleshootingOptions>): Promise<DialogTurnResult> {
+    const symptom = (step.result as AskResult).choice;
+    if (!isSymptom(symptom)) throw new Error(`Troubleshooting: unexpected symptom ${String(symptom)}`);
+    setupValues(step).symptom = symptom;
+    const options = step.options ?? {};
+    if (options.productId && this.deps.catalogue.get(options.productId)) {
+      return step.next({ value: options.productId, text: '' } satisfies AskResult);
+    }
+    return step.beginDialog(ASK_DIALOG, {
+      prompt:
+        "Which CarlinKit product do you have? The model is on the label, for example CPC200-CCPA (CarlinKit 4.0), U2W Plus, 2air or Tbox Plus. If you're not sure, tell me whether it's a wireless adapter or an AI box.",
+      field: 'productModel',
+      choices: CATEGORY_CHOICES,
+    } satisfies AskSpec);
+  }
+
+  private async askCarMake(step: WaterfallStepContext<TroubleshootingOptions>): Promise<DialogTurnResult> {
+    const answer = step.result as AskResult;
+    const facts: TroubleshootingFacts = {};
+    const product = answer.value ? this.deps.catalogue.get(answer.value) : undefined;
+    if (product) {
+      facts.productId = product.id;
+      facts.category = product.category;
+      // A CarPlay-only or Android-Auto-only product answers "which phone?" by itself.
+      if (product.supports.carplay && !product.supports.androidAuto) facts.phone = 'iphone';
+      if (product.supports.androidAuto && !product.supports.carplay) facts.phone = 'android';
+    } else if (answer.choice === 'wireless_adapter' || answer.choice === 'ai_box') {
+      facts.category = answer.choice;
+    }
+    setupValues(step).facts = facts;
+    const symptom = setupValues(step).symptom as Symptom;
+    const carMake = step.options?.carMake;
+    if (carMake) return step.next({ value: carMake, text: '' } satisfies AskResult);
+    if (!this.tree(symptom).definition.askCarMake)
+      return step.next({ choice: 'skip', text: '' } satisfies AskResult);
+    return step.beginDialog(ASK_DIALOG, {
+      prompt:
+        "What make of car is it in? Some cars need specific settings. For example Toyota or Volkswagen, or 'skip'.",
+      field: 'carMake',
+      choices: [SKIP],
+      freeForm: true,
+    } satisfies AskSpec);
+  }
+
+  private async startWalk(step: WaterfallStepContext<TroubleshootingOptions>): Promise<DialogTurnResult> {
+    const answer = step.result as AskResult;
+    const symptom = setupValues(step).symptom as Symptom;
+    const facts = { ...setupValues(step).facts };
+    if (answer.value) facts.carMake = answer.value;
+    const tree = this.tree(symptom);
+    const state: WalkState = {
+      symptom,
+      facts,
+      nodeId: tree.definition.start,
+      knownIssues: tree.knownIssuesFor(facts).map((issue) => issue.id),
+      tried: [],
+    };
+    return step.replaceDialog(WALK, state);
+  }
+
+  private async showStep(step: WaterfallStepContext<WalkState>): Promise<DialogTurnResult> {
+    const state = step.options;
+    const tree = this.tree(state.symptom);
+    const issueId = state.knownIssues[0];
+    const issue = issueId ? tree.knownIssue(issueId) : undefined;
+    if (issue) {
+      walkValues(step).pending = { kind: 'knownIssue', title: issue.title } satisfies Pending;
+      const text = issue.text.replace(/\{fixedInFirmware\}/g, issue.fixedInFirmware);
+      return step.beginDialog(ASK_DIALOG, {
+        prompt: `${text}\n\nDid that fix it?`,
+        choices: yesNoChoices(),
+      } satisfies AskSpec);
+    }
+
+    const { node, facts } = tree.resolve(state.nodeId, state.facts);
+    state.facts = facts;
+    switch (node.kind) {
+      case 'step':
+        walkValues(step).pending = { kind: 'step', title: node.title, next: node.next } satisfies Pending;
+        return step.beginDialog(ASK_DIALOG, {
+          prompt: `${node.text}\n\nDid this help?`,
+          choices: yesNoChoices(),
+        } satisfies AskSpec);
+      case 'question':
+        walkValues(step).pending = {
+          kind: 'question',
+          title: node.title,
+          options: node.options.map((option) => ({
+            label: option.label,
+            next: option.next,
+            ...(option.sets?.phone ? { phone: option.sets.phone } : {}),
+          })),
+        } satisfies Pending;
+        return step.beginDialog(ASK_DIALOG, {
+          prompt: node.text,
+          choices: node.options.map((option, index) => ({
+            value: `option-${index}`,
+            label: option.label,
+            synonyms: [...option.synonyms],
+          })),
+        } satisfies AskSpec);
+      case 'end':
+        await this.deps.renderer.say(step.context, node.text);
+        if (node.outcome === 'solved') {
+          walkValues(step).pending = { kind: 'rated' } satisfies Pending;
+          return step.beginDialog(RATE, this.ratingOptions(state));
+        }
+        if (node.outcome === 'advice') return step.endDialog({} satisfies ChildResult);
+        walkValues(step).pending = { kind: 'repairOffer' } satisfies Pending;
+        return step.beginDialog(ASK_DIALOG, {
+          prompt:
+            "Would you like me to register a repair? I'll fill in the problem and the steps you've already tried.",
+          choices: yesNoChoices('Yes, register a repair', 'No, thanks'),
+        } satisfies AskSpec);
+    }
+  }
+
+  private async handleAnswer(step: WaterfallStepContext<WalkState>): Promise<DialogTurnResult> {
+    const state = step.options;
+    const pending = walkValues(step).pending as Pending;
+    const answer = step.result as AskResult | undefined;
+    switch (pending.kind) {
+      case 'rated':
+        return step.endDialog({} satisfies ChildResult);
+      case 'knownIssue':
+        if (answer?.choice === 'yes') return this.solved(step);
+        return step.replaceDialog(WALK, {
+          ...state,
+          knownIssues: state.knownIssues.slice(1),
+          tried: [...state.tried, pending.title],
+        });
+      case 'step':
+        if (answer?.choice === 'yes') return this.solved(step);
+        return step.replaceDialog(WALK, {
+          ...state,
+          nodeId: pending.next,
+          tried: [...state.tried, pending.title],
+        });
+      case 'question': {
+        const option = pending.options[Number(answer?.choice?.replace('option-', ''))];
+        if (!option) throw new Error(`Troubleshooting: no option ${String(answer?.choice)}`);
+        const facts = option.phone ? { ...state.facts, phone: option.phone } : state.facts;
+        const tried = pending.title ? [...state.tried, `${pending.title}: ${option.label}`] : state.tried;
+        return step.replaceDialog(WALK, { ...state, facts, nodeId: option.next, tried });
+      }
+      case 'repairOffer': {
+        if (answer?.choice !== 'yes') {
+          await this.deps.renderer.say(
+            step.context,
+            "No problem. If you change your mind, just say 'register a repair' and I'll take it from there.",
+          );
+          return step.endDialog({} satisfies ChildResult);
+        }
+        const tree = this.tree(state.symptom);
+        const prefill: RegistrationPrefill = {
+          ...(state.facts.productId ? { productId: state.facts.productId } : {}),
+          faultCategory: state.symptom,
+          faultSummary: tree.definition.faultSummary,
+          troubleshootingTried: state.tried,
+        };
+        return step.endDialog({ then: { type: 'register', prefill } } satisfies ChildResult);
+      }
+    }
+  }
+
+  private async solved(step: WaterfallStepContext<WalkState>): Promise<DialogTurnResult> {
+    await this.deps.renderer.say(step.context, "Great, I'm glad it's working again! Enjoy the drive.");
+    return step.beginDialog(RATE, this.ratingOptions(step.options));
+  }
+
+  private ratingOptions(state: WalkState): RatingOptions {
+    return { symptom: state.symptom, ...(state.facts.productId ? { productId: state.facts.productId } : {}) };
+  }
+
+  private async askRating(step: WaterfallStepContext<RatingOptions>): Promise<DialogTurnResult> {
+    return step.beginDialog(ASK_DIALOG, {
+      prompt: 'How would you rate my help today, from 1 (poor) to 5 (excellent)?',
+      choices: RATING_CHOICES,
+      smsHint: 'Reply with a number from 1 to 5, or SKIP.',
+    } satisfies AskSpec);
+  }
+
+  private async saveRating(step: WaterfallStepContext<RatingOptions>): Promise<DialogTurnResult> {
+    const choice = (step.result as AskResult).choice;
+    const rating = Number(choice);
+    if (rating >= 1 && rating <= 5) {
+      const activity = step.context.activity;
+      try {
+        await this.deps.ratings.record({
+          conversationId: activity.conversation.id,
+          channel: activity.channelId,
+          topic: `troubleshooting:${step.options.symptom}`,
+          ...(step.options.productId ? { productId: step.options.productId } : {}),
+          rating: rating as 1 | 2 | 3 | 4 | 5,
+        });
+      } catch (error) {
+        // A lost rating must not spoil a solved problem.
+        this.deps.logger.warn({ err: error, conversationId: activity.conversation.id }, 'rating not saved');
+      }
+      await this.deps.renderer.say(step.context, 'Thank you for your feedback!');
+    }
+    return step.endDialog({} satisfies ChildResult);
+  }
+
+  private tree(symptom: Symptom): TroubleshootingTree {
+    return this.deps.troubleshooting.get(symptom);
+  }
+}
+
+const setupValues = (step: WaterfallStepContext<TroubleshootingOptions>) =>
+  stepValues<{ symptom: Symptom; facts: TroubleshootingFacts }>(step);
+const walkValues = (step: WaterfallStepContext<WalkState>) => stepValues<{ pending: Pending }>(step);
+
+function isSymptom(value: unknown): value is Symptom {
+  return typeof value === 'string' && (SYMPTOMS as readonly string[]).includes(value);
+}
