@@ -1,0 +1,128 @@
+import type { Document } from 'bson';
+import { Query } from 'mingo';
+import { encodeKeyValue, formatValue, isPlainObject, MISSING, valuesAtPath } from './bsonValues';
+import { MongoCommandError } from './mongoError';
+
+/** The index description as listIndexes shows it: `{ v: 2, key, name, unique?, sparse?, … }`. */
+export type IndexSpec = Document & { v: number; key: Document; name: string };
+
+/** A compound key explodes into one entry per combination of array elements; cap it like MongoDB does with parallel arrays. */
+const MAX_KEYS_PER_DOCUMENT = 10_000;
+
+/**
+ * One secondary index: an in-memory map from the encoded key to the ids of the documents holding it,
+ * so equality lookups are O(1) and unique constraints are checked before anything changes.
+ */
+export class CollectionIndex {
+  readonly name: string;
+  readonly fields: readonly string[];
+  readonly unique: boolean;
+  readonly sparse: boolean;
+  /** Only 1/-1/hashed keys are equality-searchable; text/2dsphere specs are kept but never used to find. */
+  readonly searchable: boolean;
+  private readonly partial: Query | undefined;
+  private readonly entries = new Map<string, Set<string>>();
+
+  constructor(readonly spec: IndexSpec) {
+    this.name = spec.name;
+    this.fields = Object.keys(spec.key);
+    this.unique = spec.unique === true;
+    this.sparse = spec.sparse === true;
+    this.searchable = Object.values(spec.key).every(
+      (direction) =>
+        direction === 1 || direction === -1 || direction === 'hashed' || typeof direction === 'number',
+    );
+    const partialFilter: unknown = spec.partialFilterExpression;
+    this.partial = isPlainObject(partialFilter) ? new Query(partialFilter) : undefined;
+  }
+
+  /** True when lookups may use this index for equality on its fields (partial indexes may miss documents). */
+  get usableForLookup(): boolean {
+    return this.searchable && !this.partial;
+  }
+
+  /** The distinct encoded keys a document contributes, or [] when the index skips it (sparse/partial). */
+  keysFor(doc: Document): string[] {
+    if (this.partial && !this.partial.test(doc)) return [];
+    const perField = this.fields.map((field) => valuesAtPath(doc, field));
+    if (this.sparse && perField.every((values) => values.every((value) => value === MISSING))) return [];
+    if (perField.length === 1) return [...new Set(perField[0].map(encodeKeyValue))];
+    let combos: string[][] = [[]];
+    for (const values of perField) {
+      const encoded = [...new Set(values.map(encodeKeyValue))];
+      const next: string[][] = [];
+      for (const combo of combos) for (const value of encoded) next.push([...combo, value]);
+      if (next.length > MAX_KEYS_PER_DOCUMENT) {
+        throw new MongoCommandError('BadValue', `cannot index parallel arrays in index ${this.name}`);
+      }
+      combos = next;
+    }
+    return [...new Set(combos.map((combo) => JSON.stringify(combo)))];
+  }
+
+  /** Encodes a lookup key from one value per field (already known to be equalities). */
+  encodeLookup(values: readonly unknown[]): string {
+    const encoded = values.map(encodeKeyValue);
+    return encoded.length === 1 ? encoded[0] : JSON.stringify(encoded);
+  }
+
+  lookup(key: string): ReadonlySet<string> | undefined {
+    return this.entries.get(key);
+  }
+
+  /** The first key among `keys` already held by a document other than `selfId`, if unique. */
+  findConflict(keys: readonly string[], selfId: string): string | undefined {
+    if (!this.unique) return undefined;
+    for (const key of keys) {
+      const holders = this.entries.get(key);
+      if (!holders) continue;
+      for (const holder of holders) if (holder !== selfId) return key;
+    }
+    return undefined;
+  }
+
+  add(keys: readonly string[], id: string): void {
+    for (const key of keys) {
+      let holders = this.entries.get(key);
+      if (!holders) {
+        holders = new Set();
+        this.entries.set(key, holders);
+      }
+      holders.add(id);
+    }
+  }
+
+  remove(keys: readonly string[], id: string): void {
+    for (const key of keys) {
+      const holders = this.entries.get(key);
+      if (!holders) continue;
+      holders.delete(id);
+      if (holders.size === 0) this.entries.delete(key);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  /** The E11000 error MongoDB gives, with keyPattern and keyValue for the driver. */
+  duplicateError(namespace: string, doc: Document, conflictKey: string): MongoCommandError {
+    const keyPattern: Document = { ...this.spec.key };
+    const keyValue: Document = {};
+    const parts = this.fields.length === 1 ? [conflictKey] : (JSON.parse(conflictKey) as string[]);
+    this.fields.forEach((field, i) => {
+      // Report the array element that collided, not the whole array, as the server does.
+      const values = valuesAtPath(doc, field);
+      const value = values.find((candidate) => encodeKeyValue(candidate) === parts[i]) ?? values[0];
+      keyValue[field] = value === MISSING || value === undefined ? null : value;
+    });
+    const printed = formatValue(keyValue);
+    const collation: unknown = this.spec.collation;
+    const collationNote = isPlainObject(collation) ? ` collation: ${formatValue(collation)}` : '';
+    return new MongoCommandError(
+      'DuplicateKey',
+      `E11000 duplicate key error collection: ${namespace} index: ${this.name}${collationNote} dup key: ${printed}`,
+      { keyPattern, keyValue },
+    );
+  }
+}

@@ -1,0 +1,206 @@
+import type { Document } from 'bson';
+import { Aggregator, find, ProcessingMode } from 'mingo';
+import { asNumber, cloneDocument, isPlainObject } from './bsonValues';
+import type { Collection } from './collection';
+import { MongoCommandError } from './mongoError';
+import { compileSimpleFilter, type DocumentPredicate } from './simpleFilter';
+import type { StorageEngine } from './storageEngine';
+
+export interface QuerySpec {
+  filter: Document;
+  sort?: Document | undefined;
+  skip?: number | undefined;
+  /** 0 or undefined: no limit. */
+  limit?: number | undefined;
+  projection?: Document | undefined;
+  collation?: Document | undefined;
+}
+
+/** Stages that never modify the documents flowing through them, so the stored ones can be passed uncopied. */
+const READ_ONLY_STAGES = new Set(['$match', '$sort', '$skip', '$limit', '$count', '$group', '$sortByCount']);
+
+/**
+ * Runs filters, sorts, projections and pipelines with mingo over a collection's documents, using
+ * the collection's indexes to narrow the candidates first. Mingo works in place, so anything that
+ * could modify documents runs on copies: stored documents are never changed here.
+ */
+export class QueryEngine {
+  constructor(private readonly engine: StorageEngine) {}
+
+  /** Matching documents (the stored objects themselves, unless projected). */
+  find(collection: Collection | undefined, spec: QuerySpec): Document[] {
+    if (!collection) return [];
+    return mingoCall(() => {
+      let source = collection.candidates(spec.filter, !spec.collation) ?? collection.all();
+      // { $natural: ±1 } is insertion order (reversed for -1), not a field.
+      const { $natural: natural, ...fieldSort } = spec.sort ?? {};
+      if (asNumber(natural) === -1) source = [...source].reverse();
+      const sort = normaliseSort(fieldSort);
+      const simple = spec.collation ? null : compileSimpleFilter(spec.filter);
+      if (simple && !sort) {
+        return this.project(
+          scan(source, simple, spec.skip ?? 0, spec.limit ?? 0),
+          spec.projection,
+          spec.filter,
+        );
+      }
+      let cursor = find(source, spec.filter, undefined, this.options(collection.dbName, spec.collation));
+      if (sort) cursor = cursor.sort(sort);
+      if (spec.skip) cursor = cursor.skip(spec.skip);
+      if (spec.limit) cursor = cursor.limit(spec.limit);
+      const docs = cursor.all() as Document[];
+      return this.project(docs, spec.projection, spec.filter);
+    });
+  }
+
+  /** Applies a find-style projection to copies of `docs`. */
+  project(docs: Document[], projection: Document | undefined, filter: Document = {}): Document[] {
+    if (!projection || Object.keys(projection).length === 0) return docs;
+    return mingoCall(() => {
+      // The positional `$` projection needs the query to know which element matched.
+      const positional = Object.keys(projection).some((key) => key.endsWith('.$'));
+      const projected = find(
+        docs.map(cloneDocument),
+        positional ? filter : {},
+        projection,
+      ).all() as Document[];
+      return projected.map(idFirst);
+    });
+  }
+
+  /** Runs an aggregation pipeline over a collection (or nothing, for `aggregate: 1`). */
+  aggregate(
+    db: string,
+    collection: Collection | undefined,
+    pipeline: Document[],
+    collation?: Document,
+  ): Document[] {
+    return mingoCall(() => {
+      let source: Document[] = collection?.all() ?? [];
+      const first = pipeline[0];
+      if (collection && first && isPlainObject(first.$match) && !collation) {
+        source = collection.candidates(first.$match, true) ?? source;
+      }
+      const readOnly = pipeline.every((stage) =>
+        Object.keys(stage).every((name) => READ_ONLY_STAGES.has(name)),
+      );
+      const options = {
+        ...this.options(db, collation),
+        processingMode: readOnly ? ProcessingMode.CLONE_OFF : ProcessingMode.CLONE_INPUT,
+      };
+      return new Aggregator(pipeline, options).run<Document>(source);
+    });
+  }
+
+  /** Runs a pipeline over documents built for this request (they may be changed freely). */
+  aggregateOver(db: string, docs: Document[], pipeline: Document[], collation?: Document): Document[] {
+    if (pipeline.length === 0) return docs;
+    return mingoCall(() => new Aggregator(pipeline, this.options(db, collation)).run<Document>(docs));
+  }
+
+  /** Evaluates a pipeline-style update (`u: [ {$set: …} ]`) on one document copy. */
+  applyPipeline(db: string, doc: Document, pipeline: Document[]): Document {
+    return mingoCall(() => {
+      const [result] = new Aggregator(pipeline, {
+        ...this.options(db),
+        processingMode: ProcessingMode.CLONE_INPUT,
+      }).run<Document>([doc]);
+      if (!result) throw new MongoCommandError('BadValue', 'the update pipeline produced no document');
+      return result;
+    });
+  }
+
+  private options(db: string, collation?: Document) {
+    return {
+      collation: collation as { locale: string } | undefined,
+      // $lookup/$graphLookup read other collections; give them copies so nothing can alter the originals.
+      collectionResolver: (name: string): Document[] =>
+        (this.engine.collection(db, name)?.all() ?? []).map(cloneDocument),
+    };
+  }
+}
+
+/** Filters in natural order, stopping as soon as skip + limit documents have matched. */
+function scan(
+  source: readonly Document[],
+  matches: DocumentPredicate,
+  skip: number,
+  limit: number,
+): Document[] {
+  const out: Document[] = [];
+  let skipped = 0;
+  for (const doc of source) {
+    if (!matches(doc)) continue;
+    if (skipped < skip) {
+      skipped += 1;
+      continue;
+    }
+    out.push(doc);
+    if (limit > 0 && out.length >= limit) break;
+  }
+  return out;
+}
+
+/** Puts `_id` first, as the server returns it, when a projection reordered fields. */
+function idFirst(doc: Document): Document {
+  if (!('_id' in doc) || Object.keys(doc)[0] === '_id') return doc;
+  const { _id, ...rest } = doc;
+  return { _id: _id as unknown, ...rest };
+}
+
+function normaliseSort(sort: Document | undefined): Record<string, 1 | -1> | undefined {
+  if (!sort) return undefined;
+  const out: Record<string, 1 | -1> = {};
+  for (const [field, direction] of Object.entries(sort)) {
+    const n = asNumber(direction);
+    if (n === 1 || n === -1) out[field] = n;
+    else if (isPlainObject(direction) && '$meta' in direction) continue;
+    else
+      throw new MongoCommandError(
+        'BadValue',
+        `$sort key ordering must be 1 (for ascending) or -1 (for descending)`,
+      );
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** Turns mingo's errors into the server errors a client would see for the same mistake. */
+export function mingoCall<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof MongoCommandError || !(error instanceof Error)) throw error;
+    // mingo's error class isn't reachable through this project's module resolution; its name is.
+    if (error.constructor.name !== 'MingoError' && !(error instanceof TypeError)) throw error;
+    throw translateMingoError(error);
+  }
+}
+
+export function translateMingoError(error: Error): MongoCommandError {
+  const message = error.message;
+  let match = /unregistered pipeline operator (\$\w+)/.exec(message);
+  if (match) {
+    if (match[1] === '$changeStream') {
+      return new MongoCommandError(
+        'Location40573',
+        'The $changeStream stage is only supported on replica sets',
+      );
+    }
+    return new MongoCommandError('Location40324', `Unrecognized pipeline stage name: '${match[1]}'`);
+  }
+  if ((match = /unknown (?:top level|query) operator:? (\$\w+)/.exec(message))) {
+    return new MongoCommandError('BadValue', `unknown operator: ${match[1]}`);
+  }
+  if (message.startsWith('Unknown update operator')) {
+    const name = /'(\$\w+)'/.exec(message)?.[1] ?? '';
+    return new MongoCommandError(
+      'FailedToParse',
+      `Unknown modifier: ${name}. Expected a valid update modifier or pipeline-style update specified as an array`,
+    );
+  }
+  if (message.includes('would create a conflict')) {
+    return new MongoCommandError('ConflictingUpdateOperators', message.replace(/^u/, 'U'));
+  }
+  if (message.includes("immutable field '_id'")) return new MongoCommandError('ImmutableField', message);
+  return new MongoCommandError('BadValue', message);
+}
