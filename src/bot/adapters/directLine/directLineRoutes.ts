@@ -1,0 +1,239 @@
+import restify, { type Request, type Response, type Server } from 'restify';
+import { ForbiddenError, RateLimitedError, UnauthorizedError } from '../../../services/errors';
+import type { Logger } from '../../../services/logging/logger';
+import { route } from '../../http/route';
+import type { AttachmentLinks } from './attachmentLinks';
+import type { DirectLineTokenClaims } from './directLineTokens';
+import {
+  MAX_UPLOAD_BYTES,
+  MAX_UPLOAD_FILES,
+  UploadRejectedError,
+  type DirectLineService,
+} from './directLineService';
+import { multipartBoundary, parseMultipart } from './multipart';
+import { PayloadTooLargeError } from './payloadTooLargeError';
+import type { RateLimiter } from './rateLimiter';
+import { bearerToken, callerOrigin, clientIp, readBody } from './requestInfo';
+import { safeEqual } from './secretKeys';
+import { parseWatermark } from './watermark';
+
+export interface DirectLineRoutesDeps {
+  service: DirectLineService;
+  links: AttachmentLinks;
+  limiter: RateLimiter;
+  logger: Logger;
+  bodyLimitBytes: number;
+  publicBaseUrl: string;
+  /** BACKOFFICE_TOKEN: the back office reads ticket photos with it. */
+  backofficeToken: string | undefined;
+}
+
+const BASE = '/v3/directline';
+/** Room for the files, the activity part and the multipart framing. */
+const UPLOAD_BODY_LIMIT = MAX_UPLOAD_FILES * MAX_UPLOAD_BYTES + 256 * 1024;
+
+/** The local Direct Line 3.0 REST API, as DirectLineJS (Web Chat) calls it. */
+export function registerDirectLineRoutes(server: Server, deps: DirectLineRoutesDeps): void {
+  const { service, logger } = deps;
+  const jsonBody = restify.plugins.bodyParser({
+    maxBodySize: deps.bodyLimitBytes,
+    mapParams: false,
+    rejectUnknown: true,
+  });
+  const conversationToken = (req: Request): DirectLineTokenClaims =>
+    service.tokens.verifyFor(bearerToken(req), param(req, 'conversationId'));
+  const sendToken = (res: Response, status: number, body: Record<string, unknown>): void => {
+    res.header('Cache-Control', 'no-store');
+    res.send(status, body);
+  };
+  const streamUrl = (req: Request, claims: DirectLineTokenClaims, watermark: number): string =>
+    `${callerOrigin(req, deps.publicBaseUrl).ws}${BASE}/conversations/${claims.conversationId}/stream?watermark=${watermark}&t=${service.streamToken(claims)}`;
+
+  server.post(
+    `${BASE}/tokens/generate`,
+    route(logger, (req, res) =>
+      Promise.resolve().then(() => {
+        limit(deps.limiter, req);
+        const issued = service.generateToken();
+        sendToken(res, 200, {
+          conversationId: issued.conversationId,
+          token: issued.token,
+          expires_in: issued.expiresIn,
+        });
+      }),
+    ),
+  );
+
+  server.post(
+    `${BASE}/tokens/refresh`,
+    route(logger, (req, res) =>
+      Promise.resolve().then(() => {
+        const issued = service.refreshToken(service.tokens.verify(bearerToken(req)));
+        sendToken(res, 200, {
+          conversationId: issued.conversationId,
+          token: issued.token,
+          expires_in: issued.expiresIn,
+        });
+      }),
+    ),
+  );
+
+  server.post(
+    `${BASE}/conversations`,
+    route(logger, async (req, res) => {
+      if (!bearerToken(req)) {
+        throw new UnauthorizedError(
+          `Starting a conversation needs a token: POST ${BASE}/tokens/generate first.`,
+        );
+      }
+      const claims = service.tokens.verify(bearerToken(req));
+      const { created, token } = await service.startConversation(claims);
+      sendToken(res, created ? 201 : 200, {
+        conversationId: claims.conversationId,
+        token: token.token,
+        expires_in: token.expiresIn,
+        streamUrl: streamUrl(req, claims, 0),
+      });
+    }),
+  );
+
+  server.get(
+    `${BASE}/conversations/:conversationId`,
+    route(logger, async (req, res) => {
+      const claims = conversationToken(req);
+      const watermark = parseWatermark(query(req, 'watermark'));
+      const token = await service.resume(claims);
+      sendToken(res, 200, {
+        conversationId: claims.conversationId,
+        token: token.token,
+        expires_in: token.expiresIn,
+        streamUrl: streamUrl(req, claims, watermark),
+      });
+    }),
+  );
+
+  server.get(
+    `${BASE}/conversations/:conversationId/activities`,
+    route(logger, async (req, res) => {
+      const claims = conversationToken(req);
+      const page = await service.activitiesAfter(
+        claims.conversationId,
+        parseWatermark(query(req, 'watermark')),
+      );
+      res.header('Cache-Control', 'no-store');
+      res.send(200, {
+        activities: page.entries.map((entry) => entry.activity),
+        watermark: String(page.watermark),
+      });
+    }),
+  );
+
+  server.post(
+    `${BASE}/conversations/:conversationId/activities`,
+    jsonBody,
+    route(logger, async (req, res) => {
+      const claims = conversationToken(req);
+      res.send(200, await service.postFromUser(claims, req.body));
+    }),
+  );
+
+  server.post(
+    `${BASE}/conversations/:conversationId/upload`,
+    route(logger, async (req, res) => {
+      const claims = conversationToken(req);
+      const userId = query(req, 'userId');
+      if (userId !== undefined && userId !== claims.userId) {
+        throw new ForbiddenError('userId does not match the token.');
+      }
+      try {
+        const boundary = multipartBoundary(req.headers['content-type']);
+        const parts = parseMultipart(await readBody(req, UPLOAD_BODY_LIMIT), boundary);
+        res.send(200, await service.postUpload(claims, parts));
+      } catch (error) {
+        if (error instanceof UploadRejectedError) {
+          res.send(error.status, {
+            error: {
+              code:
+                error.status === 415
+                  ? 'unsupported_media_type'
+                  : error.status === 413
+                    ? 'payload_too_large'
+                    : 'invalid_request',
+              message: error.message,
+            },
+          });
+          return;
+        }
+        if (error instanceof PayloadTooLargeError) {
+          req.resume(); // let the rest of the body drain so the client reads our answer
+          res.header('Connection', 'close');
+          res.send(413, {
+            error: {
+              code: 'payload_too_large',
+              message: `Send at most ${MAX_UPLOAD_FILES} photos of up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB each.`,
+            },
+          });
+          return;
+        }
+        throw error;
+      }
+    }),
+  );
+
+  server.get(
+    `${BASE}/conversations/:conversationId/attachments/:attachmentId`,
+    route(logger, async (req, res) => {
+      const conversationId = param(req, 'conversationId');
+      const attachmentId = param(req, 'attachmentId');
+      authorizeAttachmentRead(req, deps, conversationId, attachmentId);
+      const { upload, data } = await service.readUpload(conversationId, attachmentId);
+      res.sendRaw(200, data, {
+        'Content-Type': upload.contentType,
+        'Content-Length': String(data.length),
+        'Content-Disposition': `inline; filename*=UTF-8''${encodeURIComponent(upload.name)}`,
+        'Cache-Control': 'private, max-age=300',
+        'X-Content-Type-Options': 'nosniff',
+        'Content-Security-Policy': "default-src 'none'; sandbox",
+      });
+    }),
+  );
+}
+
+/** The conversation's own token, the back-office token, or a signed link (what the page's <img> uses). */
+function authorizeAttachmentRead(
+  req: Request,
+  deps: DirectLineRoutesDeps,
+  conversationId: string,
+  attachmentId: string,
+): void {
+  if (deps.links.verify(conversationId, attachmentId, query(req, 'exp'), query(req, 'sig'))) return;
+  const token = bearerToken(req);
+  if (!token)
+    throw new UnauthorizedError(
+      'Reading an attachment needs the conversation token, the back-office token or a signed link.',
+    );
+  if (deps.backofficeToken && safeEqual(token, deps.backofficeToken)) return;
+  deps.service.tokens.verifyFor(token, conversationId);
+}
+
+function limit(limiter: RateLimiter, req: Request): void {
+  const verdict = limiter.take(clientIp(req));
+  if (!verdict.allowed) {
+    throw new RateLimitedError(
+      'Too many new chats from this address; please wait a moment and try again.',
+      verdict.retryAfterSeconds,
+    );
+  }
+}
+
+function param(req: Request, name: string): string {
+  const params = req.params as Record<string, unknown> | undefined;
+  const value = params?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+function query(req: Request, name: string): string | undefined {
+  const values = req.query as Record<string, unknown> | undefined;
+  const value = values?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
