@@ -8,6 +8,7 @@ import {
 } from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
 import { ContactTeamHandoff } from '../dialogs/contactTeamHandoff';
+import { CustomerPhotos, type PendingPhotos } from '../dialogs/customerPhotos';
 import { FieldValidators } from '../dialogs/fieldValidators';
 import { MAIN_DIALOG, MainDialog, type MainOptions } from '../dialogs/mainDialog';
 import type {
@@ -101,6 +102,7 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
     for (const make of options.carMakes ?? loadCarMakes()) {
       for (const alias of [make.name.toLowerCase(), ...make.aliases]) aliases.set(alias, make.name);
     }
+    const now = options.now ?? (() => new Date());
     const deps: SupportDialogDeps = {
       recognizer: options.recognizer,
       catalogue: options.catalogue,
@@ -112,8 +114,9 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       ratings: options.ratings,
       handoff: options.handoff ?? new ContactTeamHandoff(renderer, options.faq.contact),
       customerMemory: userState.createProperty<CustomerMemory>('customerMemory'),
+      photos: new CustomerPhotos(conversationState.createProperty<PendingPhotos>('pendingPhotos'), now),
       logger: options.logger,
-      now: options.now ?? (() => new Date()),
+      now,
     };
     const bot = new SupportBot({ conversationState, userState, mainDialog: new MainDialog(deps), renderer });
     const onTurnError = createOnTurnError({ logger: options.logger, conversationState, renderer });

@@ -7,6 +7,7 @@ import {
   type DialogTurnResult,
   type WaterfallStepContext,
 } from 'botbuilder-dialogs';
+import type { TurnContext } from 'botbuilder';
 import type { Symptom } from '../services/knowledge/troubleshootingLibrary';
 import type { IntentName, Recognition } from '../services/recognition/recognizer';
 import { ASK_DIALOG, AskDialog, type AskResult, type AskSpec } from './askDialog';
@@ -26,6 +27,7 @@ import {
   NOT_UNDERSTOOD,
   WELCOME,
 } from './messages';
+import { photoReceipt } from './photoReceipt';
 import type { SupportDialogDeps } from './ports';
 import {
   REPAIR_REGISTRATION_DIALOG,
@@ -110,13 +112,40 @@ export class MainDialog extends ComponentDialog {
     options?: MainOptions,
   ): Promise<DialogTurnResult> {
     if (options?.welcome) return innerDc.beginDialog(MAIN_LOOP, { prompt: 'welcome' } satisfies LoopOptions);
+    // A photo alone opens with the menu: its empty text routes there.
+    await this.keepPhotos(innerDc);
     return innerDc.beginDialog(MAIN_LOOP, { text: options?.text ?? '' } satisfies LoopOptions);
   }
 
   protected override async onContinueDialog(innerDc: DialogContext): Promise<DialogTurnResult> {
+    if ((await this.keepPhotos(innerDc)) && !carriesAnswer(innerDc.context)) {
+      // A photo answers no question: the step stays open and is asked again.
+      await innerDc.repromptDialog();
+      return Dialog.EndOfTurn;
+    }
     const interruption = await this.interruptions.detect(innerDc);
     if (interruption) return this.interrupt(innerDc, interruption);
     return innerDc.continueDialog();
+  }
+
+  /** Keeps the photos a message carries for the repair request and says so; true if it carried files. */
+  private async keepPhotos(innerDc: DialogContext): Promise<boolean> {
+    const intake = await this.deps.photos.take(innerDc.context);
+    if (!intake.received) return false;
+    const receipt = photoReceipt(intake, isActive(innerDc, REPAIR_REGISTRATION_DIALOG));
+    if (receipt === undefined) return false;
+    if (intake.kept > 0) {
+      this.deps.logger.info(
+        {
+          conversationId: innerDc.context.activity.conversation.id,
+          kept: intake.kept,
+          pending: intake.pending,
+        },
+        'customer photos kept',
+      );
+    }
+    await this.deps.renderer.say(innerDc.context, receipt);
+    return true;
   }
 
   private async interrupt(innerDc: DialogContext, interruption: Interruption): Promise<DialogTurnResult> {
@@ -359,6 +388,12 @@ function menuAction(choice: string): MainAction | undefined {
     default:
       return undefined;
   }
+}
+
+/** Text or a button's value: something a question can take as its answer. */
+function carriesAnswer(context: TurnContext): boolean {
+  const value: unknown = context.activity.value;
+  return (context.activity.text ?? '').trim() !== '' || (value !== undefined && value !== null);
 }
 
 function isActive(dc: DialogContext, dialogId: string): boolean {

@@ -5,6 +5,7 @@ import type { TroubleshootingLibrary } from '../services/knowledge/troubleshooti
 import type { Logger } from '../services/logging/logger';
 import type { Recognizer } from '../services/recognition/recognizer';
 import type { RegistrationInput, TicketView } from '../services/tickets/types';
+import type { CustomerPhotos } from './customerPhotos';
 import type { FieldValidators } from './fieldValidators';
 import type { ChannelRenderer } from './rendering/channelRenderer';
 
@@ -56,6 +57,8 @@ export interface SupportDialogDeps {
   ratings: RatingRecorder;
   handoff: HumanHandoff;
   customerMemory: StatePropertyAccessor<CustomerMemory>;
+  /** Photos sent in this conversation, waiting for its repair request. */
+  photos: CustomerPhotos;
   logger: Logger;
   /** The current time (tests pin it). */
   now: () => Date;

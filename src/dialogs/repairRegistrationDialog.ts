@@ -3,14 +3,18 @@ import { TurnContext } from 'botbuilder';
 import {
   ComponentDialog,
   WaterfallDialog,
+  type DialogInstance,
+  type DialogState,
   type DialogTurnResult,
   type WaterfallStepContext,
 } from 'botbuilder-dialogs';
-import { RateLimitedError, ValidationError } from '../services/errors';
+import { z } from 'zod';
+import { ConflictError, RateLimitedError, ValidationError } from '../services/errors';
 import { formatDateInWords } from '../services/tickets/calendarDate';
 import {
   FAULT_CATEGORIES,
   ORIGIN_CHANNELS,
+  type Attachment,
   type FaultCategory,
   type OriginChannel,
   type RegistrationInput,
@@ -27,6 +31,7 @@ export const REPAIR_REGISTRATION_DIALOG = 'repairRegistration';
 const INTRO = 'repairRegistration.intro';
 const FILL = 'repairRegistration.fill';
 const SUMMARY = 'repairRegistration.summary';
+const PHOTOS_FACT = 'Photos';
 
 export interface RepairRegistrationOptions {
   prefill?: RegistrationPrefill;
@@ -165,6 +170,23 @@ export class RepairRegistrationDialog extends ComponentDialog {
     this.initialDialogId = INTRO;
   }
 
+  /** A photo sent at the summary is counted in the summary shown again. */
+  override async repromptDialog(context: TurnContext, instance: DialogInstance): Promise<void> {
+    const stack = (instance.state as { dialogs?: DialogState } | undefined)?.dialogs?.dialogStack ?? [];
+    const top = stack[stack.length - 1];
+    const spec = top?.id === ASK_DIALOG ? (top.state as { spec?: AskSpec }).spec : undefined;
+    if (spec?.summary) {
+      const count = photoCount((await this.deps.photos.pending(context)).length);
+      spec.summary = {
+        ...spec.summary,
+        facts: spec.summary.facts.map((fact) =>
+          fact.label === PHOTOS_FACT ? { ...fact, value: count } : fact,
+        ),
+      };
+    }
+    await super.repromptDialog(context, instance);
+  }
+
   private async offerTroubleshooting(
     step: WaterfallStepContext<RepairRegistrationOptions>,
   ): Promise<DialogTurnResult> {
@@ -197,7 +219,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
     }
     await this.deps.renderer.say(
       step.context,
-      "Let's register the repair. I'll ask about the product first, then your contact details; it takes a few minutes. You can say 'cancel' at any time.",
+      "Let's register the repair. I'll ask about the product first, then your contact details; it takes a few minutes. You can say 'cancel' at any time. If you have photos of the device, its LED or the serial label, send them whenever you like and I'll attach them.",
     );
     const draft: Draft = {};
     if (prefill.productId && this.deps.catalogue.get(prefill.productId)) draft.productId = prefill.productId;
@@ -228,7 +250,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
   private async showSummary(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
     return step.beginDialog(ASK_DIALOG, {
       prompt: 'Please check your details. Is everything correct?',
-      summary: this.summaryView(step.options),
+      summary: this.summaryView(step.options, (await this.deps.photos.pending(step.context)).length),
       choices: SUMMARY_CHOICES,
     } satisfies AskSpec);
   }
@@ -269,23 +291,29 @@ export class RepairRegistrationDialog extends ComponentDialog {
     const state = step.options;
     const context = step.context;
     const activity = context.activity;
-    const input = this.registrationInput(context, state);
+    const photos = await this.deps.photos.pending(context);
+    const input = this.registrationInput(context, state, photos);
     const idempotencyKey = `reg:${createHash('sha256').update(activity.conversation.id).digest('hex').slice(0, 24)}:${state.draftId}`;
     try {
       const ticket = await this.deps.tickets.register(input, { idempotencyKey, actor: 'customer' });
-      const memory = await this.deps.customerMemory.get(context, { recentTickets: [] });
-      memory.recentTickets = [
-        ticket.ticketNumber,
-        ...memory.recentTickets.filter((number) => number !== ticket.ticketNumber),
-      ].slice(0, 5);
-      await this.deps.customerMemory.set(context, memory);
+      await this.remember(context, ticket.ticketNumber);
+      // The ticket has them now; later photos start a new set.
+      await this.deps.photos.clear(context);
       this.deps.logger.info(
-        { conversationId: activity.conversation.id, ticketNumber: ticket.ticketNumber },
+        {
+          conversationId: activity.conversation.id,
+          ticketNumber: ticket.ticketNumber,
+          photos: ticket.attachments.length,
+        },
         'repair registered',
       );
+      const attached =
+        ticket.attachments.length === 0
+          ? ''
+          : ` ${ticket.attachments.length === 1 ? 'Your photo is' : `Your ${ticket.attachments.length} photos are`} attached to it.`;
       await this.deps.renderer.say(
         context,
-        `Your repair is registered. Your ticket number is ${ticket.ticketNumber}; please keep it.\n\nPreliminary assessment: ${ticket.warranty.reason} This is based on the purchase date; the final assessment comes after our service centre has tested the product.`,
+        `Your repair is registered. Your ticket number is ${ticket.ticketNumber}; please keep it.${attached}\n\nPreliminary assessment: ${ticket.warranty.reason} This is based on the purchase date; the final assessment comes after our service centre has tested the product.`,
       );
       await this.deps.renderer.say(
         context,
@@ -293,6 +321,18 @@ export class RepairRegistrationDialog extends ComponentDialog {
       );
       return step.endDialog({} satisfies ChildResult);
     } catch (error) {
+      const earlier = error instanceof ConflictError ? earlierTicket.safeParse(error.details) : undefined;
+      if (earlier?.success) {
+        // An earlier confirmation of these very details created the ticket (its answer was lost);
+        // only photos sent since differ, and a ticket's attachments are fixed at registration.
+        await this.remember(context, earlier.data.ticketNumber);
+        await this.deps.photos.clear(context);
+        await this.deps.renderer.say(
+          context,
+          `Your repair was already registered a moment ago: your ticket number is ${earlier.data.ticketNumber}; please keep it. Photos you sent after that could not be added to it; if they matter, our team can take them (say 'agent').`,
+        );
+        return step.endDialog({} satisfies ChildResult);
+      }
       if (error instanceof ValidationError) {
         await this.deps.renderer.say(
           context,
@@ -318,7 +358,21 @@ export class RepairRegistrationDialog extends ComponentDialog {
     }
   }
 
-  private registrationInput(context: TurnContext, state: RegistrationState): RegistrationInput {
+  /** Offered in the status check later. */
+  private async remember(context: TurnContext, ticketNumber: string): Promise<void> {
+    const memory = await this.deps.customerMemory.get(context, { recentTickets: [] });
+    memory.recentTickets = [
+      ticketNumber,
+      ...memory.recentTickets.filter((number) => number !== ticketNumber),
+    ].slice(0, 5);
+    await this.deps.customerMemory.set(context, memory);
+  }
+
+  private registrationInput(
+    context: TurnContext,
+    state: RegistrationState,
+    photos: Attachment[],
+  ): RegistrationInput {
     const draft = state.draft;
     const need = (key: DraftKey): string => {
       const value = draft[key];
@@ -357,6 +411,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
           country: need('country'),
         },
       },
+      attachments: photos,
       origin: {
         channel,
         conversationId: activity.conversation.id,
@@ -365,7 +420,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
     };
   }
 
-  private summaryView(state: RegistrationState): SummaryView {
+  private summaryView(state: RegistrationState, photos: number): SummaryView {
     const draft = state.draft;
     const product = draft.productId ? this.deps.catalogue.get(draft.productId) : undefined;
     const address = [draft.line1, draft.line2, draft.city, draft.region, draft.postalCode, draft.country]
@@ -394,6 +449,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
       { label: 'Mobile', value: draft.phone ?? '' },
       { label: 'E-mail', value: draft.email ?? '' },
       { label: 'Return address', value: address },
+      { label: PHOTOS_FACT, value: photoCount(photos) },
     ];
     return { title: 'Your repair registration', facts };
   }
@@ -518,6 +574,13 @@ function conversationReferenceOf(context: TurnContext): Record<string, unknown> 
   const { activityId: _activityId, ...reference } = TurnContext.getConversationReference(context.activity);
   // JSON round trip: a plain object without undefined fields, as the ticket store keeps it.
   return JSON.parse(JSON.stringify(reference)) as Record<string, unknown>;
+}
+
+/** What the ticket service says when an idempotency key was already used (ConflictError details). */
+const earlierTicket = z.object({ ticketNumber: z.string() });
+
+function photoCount(count: number): string {
+  return count === 0 ? 'none' : count === 1 ? '1 photo' : `${count} photos`;
 }
 
 /** On SMS the sender's number is the customer's mobile (E.164 from the SMS gateway). */

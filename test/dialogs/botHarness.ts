@@ -37,6 +37,8 @@ export interface ChatOptions {
   tickets?: TicketOperations;
   /** The offline recognizer by default. */
   recognizer?: Recognizer;
+  /** The dialogs' clock; NOW by default. */
+  now?: () => Date;
 }
 
 /**
@@ -78,7 +80,7 @@ export class BotHarness {
       tickets: options.tickets ?? this.tickets,
       ratings: this.ratings,
       logger: this.logger,
-      now: () => NOW,
+      now: options.now ?? (() => NOW),
       ...(options.handoff ? { handoff: options.handoff } : {}),
     });
     const conversationId = options.conversationId ?? `conv-${randomUUID()}`;

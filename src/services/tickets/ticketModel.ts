@@ -91,7 +91,7 @@ export interface TicketDoc {
   };
   customer: { name: string; phone: string; email: string; returnAddress: AddressDoc };
   origin: { channel: OriginChannel; conversationId: string; conversationReference?: Record<string, unknown> };
-  attachments: Array<{ name: string; contentType: string; size: number; url: string }>;
+  attachments: Array<{ name: string; contentType: string; size?: number; url: string }>;
   warranty: { preliminary: WarrantyAssessment; final?: WarrantyAssessment };
   mailingAddress?: MailingAddressDoc;
   inspection?: { finding: string; causedByCustomer: boolean; at: Date };
@@ -221,7 +221,7 @@ const ticketSchema = new Schema<TicketDoc>(
           {
             name: { type: String, required: true },
             contentType: { type: String, required: true },
-            size: { type: Number, required: true },
+            size: Number,
             url: { type: String, required: true },
           },
           { _id: false },

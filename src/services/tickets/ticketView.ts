@@ -120,7 +120,7 @@ export function toTicketView(doc: TicketDoc, audience: Audience): TicketView {
     attachments: (doc.attachments ?? []).map((attachment) => ({
       name: attachment.name,
       contentType: attachment.contentType,
-      size: attachment.size,
+      ...(typeof attachment.size === 'number' ? { size: attachment.size } : {}),
       url: attachment.url,
     })),
     warranty: withoutMongoFields(doc.warranty.final ?? doc.warranty.preliminary),

@@ -120,11 +120,13 @@ export const attachmentSchema = z.strictObject({
       /^(image\/[a-z0-9.+-]+|video\/(mp4|quicktime)|application\/pdf)$/,
       'must be a photo, a short video or a PDF',
     ),
+  /** Bytes; absent when the channel does not say (MMS media from Twilio come without a size). */
   size: z
     .number()
     .int()
     .positive()
-    .max(25 * 1024 * 1024, 'must be at most 25 MB'),
+    .max(25 * 1024 * 1024, 'must be at most 25 MB')
+    .optional(),
   url: z.url({ protocol: /^https?$/ }),
 });
 export type Attachment = z.infer<typeof attachmentSchema>;
