@@ -1,10 +1,24 @@
 import type { AddressInfo } from 'node:net';
-import { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import type { Server } from 'restify';
 import type { AppConfig } from './config';
 import type { Logger } from './services/logging/logger';
 import { openDatabase, type Database } from './services/store/database';
-import { makeServer, type InFlightRequests, type RouteRegistrar } from './bot/server';
+import { closeServer, makeServer, type InFlightRequests, type RouteRegistrar } from './bot/server';
+import { createTwilioSmsChannel } from './bot/adapters/twilioSms/twilioSmsChannel';
+import { WebChatChannel } from './bot/adapters/directLine/webChatChannel';
+import { webChatSite } from './web/webChatSite';
+import { SupportBot } from './bot/supportBot';
+import { SatisfactionRatings } from './services/feedback/satisfactionRatings';
+import { FaqLibrary } from './services/knowledge/faqLibrary';
+import { ProductCatalogue } from './services/knowledge/productCatalogue';
+import { TroubleshootingLibrary } from './services/knowledge/troubleshootingLibrary';
+import { createRecognizer } from './services/recognition/createRecognizer';
+import { MongoStorage } from './services/store/mongoStorage';
+import { TicketService } from './services/tickets/ticketService';
+import { TicketOutbox } from './services/tickets/ticketOutbox';
+import { NotificationDispatcher } from './services/notifications/notificationDispatcher';
+import { ticketRoutes } from './bot/routes/ticketRoutes';
 
 export interface AppOptions {
   logger: Logger;
@@ -37,15 +51,79 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
   const registrars: RouteRegistrar[] = [];
 
   try {
-    const auth = new ConfigurationBotFrameworkAuthentication({ ...config.botAuth });
+    // Web chat: the local Direct Line (or the Azure token exchange); it also routes the bot's
+    // connector calls for web chat conversations back to this server.
+    const webChat = await WebChatChannel.create({
+      config,
+      logger,
+      connection: database.connection,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    const auth = webChat.authentication(new ConfigurationBotFrameworkAuthentication({ ...config.botAuth }));
     const adapter = new CloudAdapter(auth);
 
-    // Interim bot until the support dialogs are wired in (src/bot/supportBot.ts).
-    const bot = new ActivityHandler();
-    bot.onMessage(async (context, next) => {
-      await context.sendActivity('The CarlinKit support assistant is being set up.');
-      await next();
+    // The support conversation (src/bot/supportBot.ts): dialogs over the ticket service, with
+    // conversation and user state in the store so a restart continues where the customer was.
+    const catalogue = ProductCatalogue.load();
+    const tickets = new TicketService({
+      connection: database.connection,
+      catalogue,
+      logger: logger.child({ component: 'tickets' }),
+      repairs: config.repairs,
+      ...(options.now ? { clock: { now: options.now } } : {}),
     });
+    await tickets.init();
+    const { bot, onTurnError } = SupportBot.create({
+      storage: new MongoStorage(database.connection),
+      recognizer: createRecognizer(config, logger.child({ component: 'recognition' }), { catalogue }),
+      catalogue,
+      faq: FaqLibrary.load({ turnaroundBusinessDays: config.repairs.turnaroundBusinessDays }),
+      troubleshooting: TroubleshootingLibrary.load({ catalogue }),
+      tickets,
+      ratings: new SatisfactionRatings(database.connection),
+      logger: logger.child({ component: 'bot' }),
+      ...(options.now ? { now: options.now } : {}),
+    });
+    adapter.onTurnError = onTurnError;
+
+    // SMS over Twilio: /api/sms routes, the inbox worker, and proactive SMS through the adapter.
+    // sms.sender is the SmsSender for notifications (held as 'not_configured' while Twilio is unset).
+    const sms = createTwilioSmsChannel({
+      config,
+      connection: database.connection,
+      adapter,
+      auth,
+      bot,
+      logger: logger.child({ component: 'sms' }),
+      ...(options.now ? { now: options.now } : {}),
+    });
+    registrars.push(sms.registrar);
+    registrars.push(
+      webChat.registrar(adapter, bot),
+      webChatSite({
+        logger,
+        azureEndpoint: config.directLine.azureSecret ? config.directLine.azureEndpoint : undefined,
+      }),
+    );
+    workers.push(...sms.workers);
+
+    // Back office (/api/tickets), and the customers' SMS about their tickets from the tickets' outbox.
+    registrars.push(ticketRoutes({ tickets, config, logger: logger.child({ component: 'backoffice' }) }));
+    workers.push(
+      new NotificationDispatcher(
+        {
+          outbox: new TicketOutbox(database.connection),
+          sms: sms.sender,
+          logger: logger.child({ component: 'notifications' }),
+        },
+        {
+          pollIntervalMs: config.notifications.pollIntervalMs,
+          maxAttempts: config.notifications.maxAttempts,
+          ...(options.now ? { clock: { now: options.now } } : {}),
+        },
+      ),
+    );
+    if (sms.middleware) adapter.use(sms.middleware);
 
     const { server, inFlight } = makeServer({
       config,
@@ -80,17 +158,9 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       stop(): Promise<void> {
         stopping ??= (async () => {
           logger.info('stopping: no new requests');
-          const closed = server.server.listening
-            ? new Promise<void>((resolve) => {
-                server.close(() => resolve());
-              })
-            : Promise.resolve();
-          server.server.closeIdleConnections();
-          const drained = await inFlight.drained(config.http.shutdownTimeoutMs);
-          if (!drained)
-            logger.warn({ inFlight: inFlight.size }, 'stopping: requests still in flight after the timeout');
-          server.server.closeAllConnections();
-          await closed;
+          // Web chat turns run after their POST was answered: let them finish while their replies can still arrive.
+          await webChat.stop(config.http.shutdownTimeoutMs);
+          await closeServer({ server, inFlight }, config.http.shutdownTimeoutMs, logger);
           for (const worker of [...workers].reverse()) await worker.stop();
           await database.close();
           logger.info('stopped');

@@ -8,7 +8,11 @@ const optionalString = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
-const port = z.coerce.number().int().min(0).max(65535);
+const port = z.coerce
+  .number({ error: 'must be a port number from 0 to 65535' })
+  .int('must be a port number from 0 to 65535')
+  .min(0, 'must be a port number from 0 to 65535')
+  .max(65535, 'must be a port number from 0 to 65535');
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -60,6 +64,8 @@ const environmentSchema = z
       )
       .pipe(z.array(isoDate)),
     TURNAROUND_BUSINESS_DAYS: positiveInt.default(14),
+    NOTIFICATION_POLL_INTERVAL_MS: positiveInt.default(1_000),
+    NOTIFICATION_MAX_ATTEMPTS: positiveInt.default(12),
 
     CLU_ENDPOINT: optionalString.pipe(httpUrl.optional()),
     CLU_KEY: optionalString,
@@ -71,7 +77,9 @@ const environmentSchema = z
       z.string().min(32, 'must be at least 32 characters (use a long random value)').optional(),
     ),
     DIRECTLINE_TOKEN_TTL_SECONDS: positiveInt.default(3_600),
+    DIRECTLINE_TOKENS_PER_MINUTE: positiveInt.default(30),
     AZURE_DIRECTLINE_SECRET: optionalString,
+    AZURE_DIRECTLINE_ENDPOINT: httpUrl.default('https://directline.botframework.com'),
 
     TWILIO_ACCOUNT_SID: optionalString.pipe(
       z
@@ -172,6 +180,8 @@ export interface AppConfig {
   };
   readonly backoffice: { readonly token: string | undefined };
   readonly repairs: { readonly holidays: readonly string[]; readonly turnaroundBusinessDays: number };
+  /** Customer notifications (the tickets' outbox): how often to poll, and attempts before one is marked failed. */
+  readonly notifications: { readonly pollIntervalMs: number; readonly maxAttempts: number };
   readonly clu:
     | {
         readonly endpoint: string;
@@ -182,11 +192,15 @@ export interface AppConfig {
       }
     | undefined;
   readonly directLine: {
-    /** Unset → a random secret per process: tokens then do not survive a restart. */
+    /** Unset → a random secret generated once and kept in DATA_DIR (mode 0600), so dev tokens survive restarts. */
     readonly tokenSecret: string | undefined;
     readonly tokenTtlSeconds: number;
+    /** New conversations (tokens) one client IP may start per minute. */
+    readonly tokensPerMinute: number;
     /** Set → the page gets tokens from Azure Direct Line instead of the local endpoint. */
     readonly azureSecret: string | undefined;
+    /** Azure Direct Line base URL (regional endpoints differ; tests point it at a local fake). */
+    readonly azureEndpoint: string;
   };
   readonly twilio: {
     readonly accountSid: string | undefined;
@@ -247,11 +261,17 @@ export function loadConfig(
     },
     backoffice: { token: env.BACKOFFICE_TOKEN },
     repairs: { holidays: env.REPAIR_HOLIDAYS, turnaroundBusinessDays: env.TURNAROUND_BUSINESS_DAYS },
+    notifications: {
+      pollIntervalMs: env.NOTIFICATION_POLL_INTERVAL_MS,
+      maxAttempts: env.NOTIFICATION_MAX_ATTEMPTS,
+    },
     clu,
     directLine: {
       tokenSecret: env.DIRECTLINE_TOKEN_SECRET,
       tokenTtlSeconds: env.DIRECTLINE_TOKEN_TTL_SECONDS,
+      tokensPerMinute: env.DIRECTLINE_TOKENS_PER_MINUTE,
       azureSecret: env.AZURE_DIRECTLINE_SECRET,
+      azureEndpoint: env.AZURE_DIRECTLINE_ENDPOINT,
     },
     twilio: {
       accountSid: env.TWILIO_ACCOUNT_SID,
