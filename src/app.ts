@@ -24,6 +24,8 @@ export interface AppOptions {
   logger: Logger;
   /** Injected clock for tests; defaults to the wall clock. */
   now?: () => Date;
+  /** An already opened store (start-up opens it while the app's modules load); the app closes it on stop. */
+  database?: Database;
 }
 
 /** A background worker (notification dispatcher, relays…) started after listen and stopped before the store closes. */
@@ -46,7 +48,7 @@ export interface App {
 /** The composition root: builds every service from the config and wires them into the HTTP server. */
 export async function createApp(config: AppConfig, options: AppOptions): Promise<App> {
   const { logger } = options;
-  const database = await openDatabase(config.store, logger);
+  const database = options.database ?? (await openDatabase(config.store, logger));
   const workers: Worker[] = [];
   const registrars: RouteRegistrar[] = [];
 

@@ -15,9 +15,13 @@ export async function start(): Promise<App> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
-  // Loaded only after the config is known good, so a bad setting is reported at once.
+  // The store (a worker thread when embedded) opens while the app's modules load on this thread;
+  // those are only loaded once the config is known good, so a bad setting is reported at once.
+  const { openDatabase } = await import('./services/store/database');
+  const opening = openDatabase(config.store, logger);
+  opening.catch(() => undefined); // awaited below; don't report it as unhandled meanwhile
   const { createApp } = await import('./app');
-  const app = await createApp(config, { logger });
+  const app = await createApp(config, { logger, database: await opening });
   await app.listen();
 
   let signalled = false;
