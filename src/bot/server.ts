@@ -191,7 +191,11 @@ interface RestifyLikeError extends Error {
  * Stops accepting connections, lets requests in flight finish (up to `timeoutMs`), then drops
  * whatever is left. Resolves false when the timeout cut requests off.
  */
-export async function closeServer(support: SupportServer, timeoutMs: number, logger: Logger): Promise<boolean> {
+export async function closeServer(
+  support: SupportServer,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<boolean> {
   const http = support.server.server;
   const closed = http.listening
     ? new Promise<void>((resolve) => {
@@ -200,7 +204,8 @@ export async function closeServer(support: SupportServer, timeoutMs: number, log
     : Promise.resolve();
   http.closeIdleConnections();
   const drained = await support.inFlight.drained(timeoutMs);
-  if (!drained) logger.warn({ inFlight: support.inFlight.size }, 'stopping: requests still in flight after the timeout');
+  if (!drained)
+    logger.warn({ inFlight: support.inFlight.size }, 'stopping: requests still in flight after the timeout');
   http.closeAllConnections();
   await closed;
   return drained;

@@ -45,7 +45,13 @@ describe('process start-up', function () {
     try {
       const child = spawn(tsx, ['src/index.ts'], {
         cwd: root,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir },
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          PORT: '0',
+          HOST: '127.0.0.1',
+          DATA_DIR: dataDir,
+        },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       const events: Array<{ msg?: string; port?: number }> = [];

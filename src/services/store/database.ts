@@ -55,7 +55,7 @@ export async function openDatabase(store: AppConfig['store'], logger: Logger): P
     embedded: Boolean(embeddedServer),
     async ping(timeoutMs = 1_000): Promise<boolean> {
       const db = connection.db;
-      if (closed || connection.readyState !== 1 || !db) return false;
+      if (closed || connection.readyState !== mongoose.ConnectionStates.connected || !db) return false;
       let timer: NodeJS.Timeout | undefined;
       try {
         const timeout = new Promise<false>((resolve) => {
