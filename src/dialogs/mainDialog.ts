@@ -19,7 +19,7 @@ import type { ChildResult, MainAction } from './mainActions';
 import {
   BACK_TO_IT,
   GOODBYE,
-  HELP,
+  helpText,
   INTENT_LABELS,
   MAIN_MENU,
   MENU_PROMPT_AGAIN,
@@ -168,7 +168,7 @@ export class MainDialog extends ComponentDialog {
         await renderer.say(context, "Sure, let's start over.");
         return innerDc.beginDialog(MAIN_LOOP, { prompt: 'first' } satisfies LoopOptions);
       case 'help':
-        await renderer.say(context, HELP);
+        await renderer.say(context, helpText(context.activity.channelId));
         break;
       case 'agent':
         if (await this.deps.handoff.request(context, 'asked')) {
@@ -310,7 +310,7 @@ export class MainDialog extends ComponentDialog {
   ): Promise<DialogTurnResult> {
     switch (command) {
       case 'help':
-        await this.deps.renderer.say(step.context, HELP);
+        await this.deps.renderer.say(step.context, helpText(step.context.activity.channelId));
         return this.loop(step, 'first');
       case 'cancel':
         await this.deps.renderer.say(step.context, "There's nothing to cancel right now.");

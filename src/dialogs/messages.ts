@@ -5,8 +5,14 @@ import type { ChoiceSpec } from './choices';
 export const WELCOME =
   "Hi, I'm the CarlinKit support assistant. I can help you fix connection, sound, screen, power or firmware problems with your CarlinKit adapter or AI box, register a repair, check a repair's status, and answer questions about repair costs, shipping, turnaround and warranty.\n\nWhat can I do for you? You can also just describe the problem in your own words.";
 
-export const HELP =
-  "Here's what I can do:\n- Fix a problem: I walk you through checks for connection, sound, screen, power and firmware problems.\n- Register a repair: I collect the product and contact details and give you a ticket number.\n- Repair status: tell me your ticket number and mobile number.\n- Repair questions: cost, shipping, how long it takes, warranty, where to send it.\n\nAt any point you can say 'start over', 'cancel', or 'agent' to reach a person. You can also ask a question in the middle of anything, and we'll carry on afterwards.";
+/** On SMS, "cancel" and "stop" are carrier opt-out keywords, so the bot never suggests them there. */
+export function stopWords(channelId: string): string {
+  return channelId === 'sms' ? "'menu' or 'never mind'" : "'start over' or 'cancel'";
+}
+
+export function helpText(channelId: string): string {
+  return `Here's what I can do:\n- Fix a problem: I walk you through checks for connection, sound, screen, power and firmware problems.\n- Register a repair: I collect the product and contact details and give you a ticket number.\n- Repair status: tell me your ticket number and mobile number.\n- Repair questions: cost, shipping, how long it takes, warranty, where to send it.\n\nAt any point you can say ${stopWords(channelId)}, or 'agent' to reach a person. You can also ask a question in the middle of anything, and we'll carry on afterwards.`;
+}
 
 export const MENU_PROMPT_FIRST = 'What can I help you with?';
 export const MENU_PROMPT_AGAIN = 'Is there anything else I can help you with?';

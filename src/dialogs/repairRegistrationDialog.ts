@@ -25,6 +25,7 @@ import { validatePhone, type FieldName } from './fieldValidators';
 import type { ChildResult, RegistrationPrefill } from './mainActions';
 import type { SupportDialogDeps } from './ports';
 import { stepValues } from './stepValues';
+import { stopWords } from './messages';
 import { isSms, type SummaryView } from './rendering/channelRenderer';
 
 export const REPAIR_REGISTRATION_DIALOG = 'repairRegistration';
@@ -219,7 +220,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
     }
     await this.deps.renderer.say(
       step.context,
-      "Let's register the repair. I'll ask about the product first, then your contact details; it takes a few minutes. You can say 'cancel' at any time. If you have photos of the device, its LED or the serial label, send them whenever you like and I'll attach them.",
+      `Let's register the repair. I'll ask about the product first, then your contact details; it takes a few minutes. You can say ${stopWords(step.context.activity.channelId)} at any time. If you have photos of the device, its LED or the serial label, send them whenever you like and I'll attach them.`,
     );
     const draft: Draft = {};
     if (prefill.productId && this.deps.catalogue.get(prefill.productId)) draft.productId = prefill.productId;

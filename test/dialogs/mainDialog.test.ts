@@ -49,8 +49,15 @@ describe('Main dialog', () => {
       const chat = harness.chat();
       assert.match(
         await chat.say('help'),
-        /Here's what I can do[\s\S]*'start over', 'cancel', or 'agent'[\s\S]*What can I help you with\?/,
+        /Here's what I can do[\s\S]*'start over' or 'cancel', or 'agent'[\s\S]*What can I help you with\?/,
       );
+    });
+
+    it('when an SMS customer asks for help, it never suggests "cancel" or "stop", which are carrier opt-out words there', async () => {
+      const chat = harness.chat({ channelId: 'sms', userId: '+14155550123' });
+      const reply = await chat.say('what can you do');
+      assert.match(reply, /'menu' or 'never mind', or 'agent'/);
+      assert.doesNotMatch(reply, /'cancel'|'stop'/);
     });
 
     it('when the customer greets, it answers with the welcome', async () => {
