@@ -4,9 +4,11 @@
  * 10,000 documents. With --uri (or BENCH_MONGODB_URI) the same figures against that server too;
  * with --inline also with the store on the benchmark's own thread instead of its worker thread.
  * Not a test: it prints a table, targets and met / not met.
+ * Profiling: `node --require tsx/cjs --cpu-prof --cpu-prof-dir=DIR bench/store.ts` writes one profile
+ * per thread, the store's worker thread included (EmbeddedMongoServer passes the flag on).
  */
 import { calculateObjectSize } from 'bson';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -99,11 +101,24 @@ function ticket(n: number): BenchTicket {
   };
 }
 
+/** This process's main thread's CPU time so far in µs (Linux /proc, 10 ms ticks); null elsewhere. */
+function mainThreadCpuMicros(): number | null {
+  try {
+    const fields = readFileSync(`/proc/${process.pid}/task/${process.pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
+}
+
 /** Runs `total` operations with `concurrency` workers; returns operations per second and latencies. */
 async function run(total: number, concurrency: number, operation: (i: number) => Promise<unknown>) {
   let next = 0;
   const latencies: number[] = [];
   const cpuBefore = process.cpuUsage();
+  const mainBefore = mainThreadCpuMicros();
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -122,7 +137,11 @@ async function run(total: number, concurrency: number, operation: (i: number) =>
   // CPU time of this process per operation (client and, for the embedded store, server): a figure that
   // stays meaningful when other work shares the machine and wall-clock rates drop.
   const cpuMicros = (cpu.user + cpu.system) / total;
-  return { perSecond: total / seconds, p50: pct(0.5), p99: pct(0.99), cpuMicros };
+  // The main thread runs the client (mongoose + driver); the rest is the store's worker thread, V8's
+  // GC helpers and libuv's pool. Which side a change helps shows here.
+  const mainAfter = mainThreadCpuMicros();
+  const mainMicros = mainBefore === null || mainAfter === null ? null : (mainAfter - mainBefore) / total;
+  return { perSecond: total / seconds, p50: pct(0.5), p99: pct(0.99), cpuMicros, mainMicros };
 }
 
 interface Figures {
@@ -130,6 +149,8 @@ interface Figures {
   inserts: Awaited<ReturnType<typeof run>>;
   findOneLean: Awaited<ReturnType<typeof run>>;
   findOneDocument: Awaited<ReturnType<typeof run>>;
+  /** The store's own heap with the documents loaded (embedded store only: serverStatus.embedded). */
+  storeHeapMB: number | null;
 }
 
 async function measure(label: string, uri: string): Promise<Figures> {
@@ -152,8 +173,20 @@ async function measure(label: string, uri: string): Promise<Figures> {
       if (!found) throw new Error(`ticket ${pick(i)} not found`);
     });
     const findOneDocument = await run(LOOKUPS / 2, CONCURRENCY, (i) => Ticket.findOne({ number: pick(i) }));
+    const status = await connection.db!.admin().command({ serverStatus: 1 });
+    const embedded: unknown = status.embedded;
+    const heap =
+      embedded !== null && typeof embedded === 'object'
+        ? (embedded as { heapUsedMB?: unknown }).heapUsedMB
+        : null;
     await connection.dropDatabase();
-    return { label, inserts, findOneLean, findOneDocument };
+    return {
+      label,
+      inserts,
+      findOneLean,
+      findOneDocument,
+      storeHeapMB: typeof heap === 'number' ? heap : null,
+    };
   } finally {
     await connection.close();
   }
@@ -165,7 +198,7 @@ function verdict(value: number, target: number): string {
 
 function printResults(results: Figures[]): void {
   const rows: string[][] = [
-    ['server', 'measure', 'ops/s', 'p50 ms', 'p99 ms', 'CPU µs/op', 'target', 'result'],
+    ['server', 'measure', 'ops/s', 'p50 ms', 'p99 ms', 'CPU µs/op', 'main thread', 'target', 'result'],
   ];
   for (const result of results) {
     const embedded = result.label.startsWith('embedded');
@@ -176,6 +209,7 @@ function printResults(results: Figures[]): void {
       figures.p50.toFixed(2),
       figures.p99.toFixed(2),
       figures.cpuMicros.toFixed(0),
+      figures.mainMicros === null ? '-' : figures.mainMicros.toFixed(0),
       target === null ? '-' : `>= ${target}`,
       target === null || !embedded ? '-' : verdict(figures.perSecond, target),
     ];
@@ -190,6 +224,14 @@ function printResults(results: Figures[]): void {
     rows.push(line(`findOne unique field, hydrated`, result.findOneDocument, null));
   }
   printTable('store benchmark (through mongoose)', rows);
+  console.log(
+    'CPU µs/op: all threads of this process (client, store, GC helpers); main thread: the client (mongoose + driver), and the store too when inline.',
+  );
+  for (const result of results) {
+    if (result.storeHeapMB !== null) {
+      console.log(`${result.label}: store heap with ${DOCUMENTS} tickets loaded: ${result.storeHeapMB} MB`);
+    }
+  }
 }
 
 async function main(): Promise<void> {

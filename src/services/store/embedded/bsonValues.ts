@@ -71,8 +71,13 @@ export function encodeKeyValue(value: unknown): string {
  * an array at the end of the path contributes each element (an empty array contributes undefined).
  */
 export function valuesAtPath(doc: unknown, path: string): unknown[] {
+  return valuesAtParts(doc, path.split('.'));
+}
+
+/** valuesAtPath with the path already split at its dots. */
+export function valuesAtParts(doc: unknown, parts: readonly string[]): unknown[] {
   const out: unknown[] = [];
-  collect(doc, path.split('.'), 0, out);
+  collect(doc, parts, 0, out);
   return out;
 }
 
@@ -126,6 +131,34 @@ export function formatValue(value: unknown): string {
     return fields.length === 0 ? '{}' : `{ ${fields.join(', ')} }`;
   }
   return (value as { toString(): string }).toString();
+}
+
+/**
+ * Gives every Binary in a document that is about to be stored its own bytes. The BSON decoder makes
+ * Binary values views into the buffer they were decoded from — a request's read buffer, or at
+ * start-up the whole journal file — so one stored Binary would otherwise keep all of that alive.
+ * Changes only Binary objects still pointing into such a buffer (fresh from decoding, owned by the
+ * document being stored), never plain values; stored documents are not otherwise touched.
+ */
+export function detachBinaries(value: unknown): void {
+  if (value instanceof Binary) {
+    const view = value.buffer;
+    if (view.byteLength !== view.buffer.byteLength) {
+      value.buffer = Buffer.from(new Uint8Array(view).buffer);
+    }
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const element of value as unknown[])
+      if (element !== null && typeof element === 'object') detachBinaries(element);
+    return;
+  }
+  if (isPlainObject(value)) {
+    for (const key in value) {
+      const field: unknown = value[key];
+      if (field !== null && typeof field === 'object') detachBinaries(field);
+    }
+  }
 }
 
 /** Deep copy of a document tree; BSON value objects (ObjectId, Long, Binary…) are immutable and shared. */

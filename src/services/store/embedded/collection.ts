@@ -1,5 +1,5 @@
 import { calculateObjectSize, UUID, type Document } from 'bson';
-import { asNumber, encodeKeyValue, isPlainObject } from './bsonValues';
+import { asNumber, detachBinaries, encodeKeyValue, isPlainObject } from './bsonValues';
 import { CollectionIndex, type IndexSpec } from './collectionIndex';
 import { MongoCommandError } from './mongoError';
 
@@ -25,7 +25,7 @@ export class Collection {
   /** Capped collections only: the BSON size of each document, to enforce `size`. */
   private readonly sizes = new Map<string, number>();
   private totalSize = 0;
-  /** Bumped on every insert; tailable cursors remember where they stopped. */
+  /** Bumped on every insert; tailable cursors (capped collections) remember where they stopped. */
   private insertCounter = 0;
   private readonly insertSequence = new Map<string, number>();
 
@@ -58,7 +58,10 @@ export class Collection {
     return total;
   }
 
-  /** All documents in natural order (cached until the next change). */
+  /**
+   * All documents in natural order, cached until the next change. The array is never changed
+   * afterwards (a change makes the next call build a new one), so it is a consistent snapshot.
+   */
   all(): Document[] {
     this.ordered ??= [...this.docs.values()];
     return this.ordered;
@@ -69,7 +72,7 @@ export class Collection {
     return this.insertCounter;
   }
 
-  /** Documents inserted after `sequence`, in insertion order. */
+  /** Documents inserted after `sequence`, in insertion order (capped collections: only they keep sequences). */
   insertedAfter(sequence: number): Document[] {
     const out: Document[] = [];
     for (const [idKey, doc] of this.docs) if ((this.insertSequence.get(idKey) ?? 0) > sequence) out.push(doc);
@@ -83,12 +86,14 @@ export class Collection {
 
   insert(doc: Document): void {
     const idKey = idKeyOf(doc);
+    detachBinaries(doc);
     if (this.docs.has(idKey)) throw this.idDuplicate(doc);
     const perIndex = this.checkIndexes(doc, idKey);
     for (const [index, keys] of perIndex) index.add(keys, idKey);
     this.docs.set(idKey, doc);
     this.insertCounter += 1;
-    this.insertSequence.set(idKey, this.insertCounter);
+    // Only tailable cursors (capped collections) ask what came after a point.
+    if (this.capped) this.insertSequence.set(idKey, this.insertCounter);
     this.ordered = null;
     if (this.capped) this.trimCapped(idKey, doc);
     for (const listener of this.insertListeners) listener(doc);
@@ -104,9 +109,15 @@ export class Collection {
         "After applying the update, the (immutable) field '_id' was found to have been altered",
       );
     }
+    detachBinaries(next);
     const perIndex = this.checkIndexes(next, idKey);
-    for (const index of this.indexes.values()) index.remove(index.keysFor(previous), idKey);
-    for (const [index, keys] of perIndex) index.add(keys, idKey);
+    for (const [index, keys] of perIndex) {
+      const before = index.keysFor(previous);
+      // Most updates leave most indexed fields alone: then the entries stay as they are.
+      if (sameKeys(before, keys)) continue;
+      index.remove(before, idKey);
+      index.add(keys, idKey);
+    }
     this.docs.set(idKey, next);
     if (this.capped) {
       const size = calculateObjectSize(next);
@@ -254,6 +265,10 @@ export class Collection {
       this.remove(oldest);
     }
   }
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((key, i) => key === b[i]);
 }
 
 /** The encoded _id of a document; arrays and regexes can't be _id values, as in MongoDB. */

@@ -1,10 +1,19 @@
 import type { Document } from 'bson';
 import { Query } from 'mingo';
-import { encodeKeyValue, formatValue, isPlainObject, MISSING, valuesAtPath } from './bsonValues';
+import {
+  encodeKeyValue,
+  formatValue,
+  isPlainObject,
+  MISSING,
+  valuesAtParts,
+  valuesAtPath,
+} from './bsonValues';
 import { MongoCommandError } from './mongoError';
 
 /** The index description as listIndexes shows it: `{ v: 2, key, name, unique?, sparse?, … }`. */
 export type IndexSpec = Document & { v: number; key: Document; name: string };
+
+const NONE: readonly string[] = [];
 
 /** A compound key explodes into one entry per combination of array elements; cap it like MongoDB does with parallel arrays. */
 const MAX_KEYS_PER_DOCUMENT = 10_000;
@@ -21,7 +30,12 @@ export class CollectionIndex {
   /** Only 1/-1/hashed keys are equality-searchable; text/2dsphere specs are kept but never used to find. */
   readonly searchable: boolean;
   private readonly partial: Query | undefined;
-  private readonly entries = new Map<string, Set<string>>();
+  /** The index's field when it is a single top-level one. */
+  private readonly topLevelField: string | null;
+  /** Each field's path, split once. */
+  private readonly paths: ReadonlyArray<readonly string[]>;
+  /** Encoded key → the id of the one document holding it (most keys), or a set of them. */
+  private readonly entries = new Map<string, string | Set<string>>();
 
   constructor(readonly spec: IndexSpec) {
     this.name = spec.name;
@@ -34,6 +48,8 @@ export class CollectionIndex {
     );
     const partialFilter: unknown = spec.partialFilterExpression;
     this.partial = isPlainObject(partialFilter) ? new Query(partialFilter) : undefined;
+    this.topLevelField = this.fields.length === 1 && !this.fields[0].includes('.') ? this.fields[0] : null;
+    this.paths = this.fields.map((field) => field.split('.'));
   }
 
   /** True when lookups may use this index for equality on its fields (partial indexes may miss documents). */
@@ -44,9 +60,26 @@ export class CollectionIndex {
   /** The distinct encoded keys a document contributes, or [] when the index skips it (sparse/partial). */
   keysFor(doc: Document): string[] {
     if (this.partial && !this.partial.test(doc)) return [];
-    const perField = this.fields.map((field) => valuesAtPath(doc, field));
+    if (this.topLevelField !== null) {
+      // The common case, one top-level field holding a non-array: no path walk.
+      const field = this.topLevelField;
+      const value: unknown = Object.prototype.hasOwnProperty.call(doc, field) ? doc[field] : undefined;
+      if (!Array.isArray(value)) {
+        if (value === undefined && this.sparse) return [];
+        return [encodeKeyValue(value)];
+      }
+    }
+    const perField = this.paths.map((parts) => valuesAtParts(doc, parts));
     if (this.sparse && perField.every((values) => values.every((value) => value === MISSING))) return [];
-    if (perField.length === 1) return [...new Set(perField[0].map(encodeKeyValue))];
+    if (perField.length === 1) {
+      return perField[0].length === 1
+        ? [encodeKeyValue(perField[0][0])]
+        : [...new Set(perField[0].map(encodeKeyValue))];
+    }
+    // One value per field (no arrays on the paths): one key, no combinations to build.
+    if (perField.every((values) => values.length === 1)) {
+      return [JSON.stringify(perField.map((values) => encodeKeyValue(values[0])))];
+    }
     let combos: string[][] = [[]];
     for (const values of perField) {
       const encoded = [...new Set(values.map(encodeKeyValue))];
@@ -66,8 +99,11 @@ export class CollectionIndex {
     return encoded.length === 1 ? encoded[0] : JSON.stringify(encoded);
   }
 
-  lookup(key: string): ReadonlySet<string> | undefined {
-    return this.entries.get(key);
+  /** The ids of the documents holding `key` (none: an empty list). */
+  lookup(key: string): Iterable<string> {
+    const holders = this.entries.get(key);
+    if (holders === undefined) return NONE;
+    return typeof holders === 'string' ? [holders] : holders;
   }
 
   /** The first key among `keys` already held by a document other than `selfId`, if unique. */
@@ -75,7 +111,11 @@ export class CollectionIndex {
     if (!this.unique) return undefined;
     for (const key of keys) {
       const holders = this.entries.get(key);
-      if (!holders) continue;
+      if (holders === undefined) continue;
+      if (typeof holders === 'string') {
+        if (holders !== selfId) return key;
+        continue;
+      }
       for (const holder of holders) if (holder !== selfId) return key;
     }
     return undefined;
@@ -83,21 +123,25 @@ export class CollectionIndex {
 
   add(keys: readonly string[], id: string): void {
     for (const key of keys) {
-      let holders = this.entries.get(key);
-      if (!holders) {
-        holders = new Set();
-        this.entries.set(key, holders);
-      }
-      holders.add(id);
+      const holders = this.entries.get(key);
+      if (holders === undefined) this.entries.set(key, id);
+      else if (typeof holders === 'string') {
+        if (holders !== id) this.entries.set(key, new Set([holders, id]));
+      } else holders.add(id);
     }
   }
 
   remove(keys: readonly string[], id: string): void {
     for (const key of keys) {
       const holders = this.entries.get(key);
-      if (!holders) continue;
+      if (holders === undefined) continue;
+      if (typeof holders === 'string') {
+        if (holders === id) this.entries.delete(key);
+        continue;
+      }
       holders.delete(id);
-      if (holders.size === 0) this.entries.delete(key);
+      if (holders.size === 1) this.entries.set(key, holders.values().next().value as string);
+      else if (holders.size === 0) this.entries.delete(key);
     }
   }
 

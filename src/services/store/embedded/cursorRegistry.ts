@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
-import { serialize, type Document } from 'bson';
+import type { Document } from 'bson';
 import type { Query } from 'mingo';
 import type { Collection } from './collection';
+import { encodeBatch, type EncodedBatch } from './cursorReply';
 import { MAX_BSON_OBJECT_SIZE } from './wireProtocol';
 
 /** A reply carries at most this much document data, like MongoDB's 16 MB batches. */
@@ -53,7 +54,7 @@ export class ServerCursor {
   }
 
   /** Serialises up to `limit` documents, never past the reply size limit (but at least one). */
-  nextBatch(limit: number): Uint8Array[] {
+  nextBatch(limit: number): EncodedBatch {
     const { batch, next } = serializeBatch(this.docs, this.position, limit);
     this.position = next;
     return batch;
@@ -65,18 +66,8 @@ export function serializeBatch(
   docs: readonly Document[],
   start: number,
   limit: number,
-): { batch: Uint8Array[]; next: number } {
-  const batch: Uint8Array[] = [];
-  let bytes = 0;
-  let position = start;
-  while (position < docs.length && batch.length < limit) {
-    const encoded = serialize(docs[position]);
-    if (batch.length > 0 && bytes + encoded.length > MAX_BATCH_BYTES) break;
-    batch.push(encoded);
-    bytes += encoded.length;
-    position += 1;
-  }
-  return { batch, next: position };
+): { batch: EncodedBatch; next: number } {
+  return encodeBatch(docs, start, limit, MAX_BATCH_BYTES);
 }
 
 /**

@@ -1,23 +1,40 @@
-import { promises as fs, constants as fsConstants } from 'node:fs';
+import { promises as fs, constants as fsConstants, fdatasyncSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { deserialize, serialize, type Document } from 'bson';
+import { calculateObjectSize, deserialize, serializeWithBufferAndIndex, type Document } from 'bson';
 import type { Logger } from '../../logging/logger';
 import { DESERIALIZE_OPTIONS } from './wireProtocol';
 
 const MAGIC = Buffer.from('CKSTORE1', 'ascii');
 const FRAME_HEADER = 8; // u32 payload length + u32 crc32 of the payload
+const BSON_STRING = 0x02;
+const BSON_DOCUMENT = 0x03;
 const JOURNAL_FILE = 'store.journal';
 const COMPACT_FILE = 'store.journal.compact';
 const LOCK_FILE = 'store.lock';
 /** Snapshot buffers are written in chunks of about this size. */
 const WRITE_CHUNK = 4 * 1024 * 1024;
+/** Group-commit buffers start this big and grow as needed; a grown one is not kept past its group. */
+const GROUP_BUFFER_BYTES = 256 * 1024;
+/**
+ * Appends open the file with O_DSYNC where the platform has it: each group is then one write that
+ * returns once the data is on disk (one thread-pool round trip instead of write + fdatasync).
+ */
+const DSYNC: number | undefined = fsConstants.O_DSYNC;
+const APPEND_FLAGS =
+  DSYNC === undefined ? 'a' : fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | DSYNC;
 
 export interface JournalOptions {
   dir: string;
   logger: Logger;
   /** Rewrite the journal while running once it has grown by this much and doubled the live data. */
   compactAfterBytes?: number;
+  /**
+   * 'blocking': group writes run on the caller's thread, blocking it until the data is on disk —
+   * for a thread that does nothing else (the store's worker): no thread-pool hand-off and wake-up
+   * per group, and everything that arrives meanwhile forms the next group. Default 'threadpool'.
+   */
+  writes?: 'threadpool' | 'blocking';
 }
 
 export interface ReplayStats {
@@ -33,22 +50,31 @@ const heldDirectories = new Set<string>();
 /**
  * An append-only journal of state changes with group commit: `append` frames a record in memory
  * synchronously (so the change and its record are atomic with respect to other commands), and
- * `sync` resolves once every record appended so far is on disk (fdatasync). Records appended while
- * a write+fdatasync is running are written together by the next one, so many concurrent writers
- * share each fsync. At start-up the journal is replayed (a torn last record is dropped) and then
- * compacted into a snapshot, atomically via rename; the same compaction runs online when the file
- * has grown well past the live data.
+ * `sync` resolves once every record appended so far is on disk (an O_DSYNC write, or write +
+ * fdatasync). Records appended while a group is being written are written together by the next
+ * one, so many concurrent writers share each disk sync; each group is one buffer, filled in place.
+ * At start-up the journal is replayed (a torn last record is dropped) and then compacted into a
+ * snapshot, atomically via rename; the same compaction runs online when the file has grown well
+ * past the live data.
  */
 export class Journal {
   private readonly dir: string;
   private readonly logger: Logger;
   private readonly compactAfterBytes: number;
   private handle: fs.FileHandle | null = null;
-  private pending: Buffer[] = [];
+  /** Frames appended since the last group was handed to the disk, back to back. */
+  private pending: Buffer = Buffer.allocUnsafe(GROUP_BUFFER_BYTES);
+  private pendingBytes = 0;
+  private pendingRecords = 0;
+  /** The previous group's buffer, reused once its write is done. */
+  private spare: Buffer | null = null;
   private appendedSeq = 0;
   private durableSeq = 0;
   private waiters: Array<{ seq: number; resolve: () => void; reject: (error: Error) => void }> = [];
   private running: Promise<void> | null = null;
+  private readonly blocking: boolean;
+  /** The blocking group write scheduled for after this turn of the event loop. */
+  private scheduled: NodeJS.Immediate | null = null;
   private failure: Error | null = null;
   private bytesSinceSnapshot = 0;
   private snapshotBytes = 0;
@@ -62,9 +88,10 @@ export class Journal {
     this.dir = path.resolve(options.dir);
     this.logger = options.logger;
     this.compactAfterBytes = options.compactAfterBytes ?? 64 * 1024 * 1024;
+    this.blocking = options.writes === 'blocking';
   }
 
-  /** fdatasync calls made and records they covered: with group commit, far fewer calls than records. */
+  /** Durable writes (disk syncs) made and records they covered: with group commit, far fewer syncs than records. */
   get stats(): { syncs: number; recordsSynced: number } {
     return { syncs: this.syncs, recordsSynced: this.synced };
   }
@@ -75,7 +102,9 @@ export class Journal {
 
   /**
    * Takes the directory lock, replays every intact record through `apply`, then writes a compact
-   * snapshot (from `snapshot`, called after the replay) and opens the journal for appending.
+   * snapshot and opens the journal for appending. `snapshot` is called at each snapshot's moment
+   * (after the replay, and at every online compaction); the records it returns are read while the
+   * snapshot is written, so they must not change afterwards (a view of immutable documents).
    */
   async open(apply: (record: Document) => void, snapshot: () => Iterable<Document>): Promise<ReplayStats> {
     await fs.mkdir(this.dir, { recursive: true });
@@ -100,13 +129,83 @@ export class Journal {
   /** Frames a record for the next group commit. Synchronous: call it in the same tick as the change. */
   append(record: Document): void {
     if (this.closed) throw new Error('journal is closed');
-    const payload = serialize(record);
-    const frame = Buffer.allocUnsafe(FRAME_HEADER + payload.length);
-    frame.writeUInt32LE(payload.length, 0);
-    frame.writeUInt32LE(crc32(payload), 4);
-    frame.set(payload, FRAME_HEADER);
-    this.pending.push(frame);
+    const start = this.pendingBytes;
+    let end: number;
+    try {
+      // Serialised straight into the group buffer: no buffer per record.
+      end = serializeWithBufferAndIndex(record, this.pending, { index: start + FRAME_HEADER }) + 1;
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      // It did not fit (nothing was written): grow to the exact size and serialise again.
+      this.reserve(FRAME_HEADER + calculateObjectSize(record));
+      end = serializeWithBufferAndIndex(record, this.pending, { index: start + FRAME_HEADER }) + 1;
+    }
+    this.seal(start, end);
+  }
+
+  /**
+   * Frames a record made of string fields and one sub-document that is already BSON (an inserted
+   * document as it came off the wire): the same bytes `append` would write for
+   * `{ ...fields, [name]: deserialize(bytes) }`, without serialising the document again.
+   */
+  appendWithDocument(fields: Readonly<Record<string, string>>, name: string, bytes: Uint8Array): void {
+    if (this.closed) throw new Error('journal is closed');
+    const entries = Object.entries(fields);
+    let size = 4 + 1 + (1 + Buffer.byteLength(name) + 1 + bytes.length);
+    for (const [key, value] of entries)
+      size += 1 + Buffer.byteLength(key) + 1 + 4 + Buffer.byteLength(value) + 1;
+    this.reserve(FRAME_HEADER + size);
+    const out = this.pending;
+    const start = this.pendingBytes;
+    let at = start + FRAME_HEADER;
+    out.writeInt32LE(size, at);
+    at += 4;
+    for (const [key, value] of entries) {
+      out[at++] = BSON_STRING;
+      at += out.write(key, at, 'utf8');
+      out[at++] = 0;
+      const length = out.write(value, at + 4, 'utf8');
+      out.writeInt32LE(length + 1, at);
+      at += 4 + length;
+      out[at++] = 0;
+    }
+    out[at++] = BSON_DOCUMENT;
+    at += out.write(name, at, 'utf8');
+    out[at++] = 0;
+    out.set(bytes, at);
+    at += bytes.length;
+    out[at++] = 0;
+    this.seal(start, at);
+  }
+
+  /** Writes the frame header for the payload at [start + FRAME_HEADER, end) and counts the record. */
+  private seal(start: number, end: number): void {
+    const payload = this.pending.subarray(start + FRAME_HEADER, end);
+    this.pending.writeUInt32LE(payload.length, start);
+    this.pending.writeUInt32LE(crc32(payload), start + 4);
+    this.pendingBytes = end;
+    this.pendingRecords += 1;
     this.appendedSeq += 1;
+  }
+
+  /** Makes room for `bytes` more in the group buffer. */
+  private reserve(bytes: number): void {
+    const needed = this.pendingBytes + bytes;
+    if (needed <= this.pending.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(needed, this.pending.length * 2));
+    this.pending.copy(grown, 0, 0, this.pendingBytes);
+    this.pending = grown;
+  }
+
+  /** Hands the pending group over (for writing, or to drop after a snapshot) and starts a new one. */
+  private takePending(): { bytes: Buffer; records: number; owner: Buffer } {
+    const owner = this.pending;
+    const taken = { bytes: owner.subarray(0, this.pendingBytes), records: this.pendingRecords, owner };
+    this.pending = this.spare ?? Buffer.allocUnsafe(GROUP_BUFFER_BYTES);
+    this.spare = null;
+    this.pendingBytes = 0;
+    this.pendingRecords = 0;
+    return taken;
   }
 
   /** Resolves when everything appended so far is durable; rejects if the disk failed. */
@@ -136,6 +235,11 @@ export class Journal {
 
   private kick(): void {
     if (this.running) return;
+    if (this.blocking && !this.shouldCompact()) {
+      // After the event loop has run every command that is ready, so they all share one write.
+      this.scheduled ??= setImmediate(() => this.flushBlocking());
+      return;
+    }
     this.running = this.flushLoop().finally(() => {
       this.running = null;
       // Someone may have appended between the loop's last check and its end.
@@ -149,26 +253,57 @@ export class Journal {
         const target = this.appendedSeq;
         if (this.shouldCompact()) {
           // The snapshot is taken now and already contains every change appended so far.
-          this.pending = [];
+          this.takePending();
           await this.writeSnapshot();
         } else {
-          const batch = this.pending;
-          this.pending = [];
-          const buffer = batch.length === 1 ? batch[0] : Buffer.concat(batch);
-          await this.writeAll(buffer);
-          await this.handle!.datasync();
+          const group = this.takePending();
+          await this.writeAll(group.bytes);
+          if (DSYNC === undefined) await this.handle!.datasync();
           this.syncs += 1;
-          this.synced += batch.length;
-          this.bytesSinceSnapshot += buffer.length;
+          this.synced += group.records;
+          this.bytesSinceSnapshot += group.bytes.length;
+          // A buffer that grew for a big group is let go, so one burst doesn't pin memory.
+          if (group.owner.length === GROUP_BUFFER_BYTES) this.spare = group.owner;
         }
         this.durableSeq = target;
         this.settle();
       }
     } catch (error) {
-      this.failure = error instanceof Error ? error : new Error(String(error));
-      this.logger.fatal({ err: this.failure }, 'journal write failed; the store refuses further writes');
-      for (const waiter of this.waiters.splice(0)) waiter.reject(this.failure);
+      this.fail(error);
     }
+  }
+
+  /** One group written and synced on this thread (see JournalOptions.writes). */
+  private flushBlocking(): void {
+    this.scheduled = null;
+    if (this.running || this.failure || this.durableSeq >= this.appendedSeq) return;
+    if (this.shouldCompact()) {
+      this.kick();
+      return;
+    }
+    try {
+      const target = this.appendedSeq;
+      const group = this.takePending();
+      const fd = this.handle!.fd;
+      for (let offset = 0; offset < group.bytes.length;) {
+        offset += writeSync(fd, group.bytes, offset, group.bytes.length - offset);
+      }
+      if (DSYNC === undefined) fdatasyncSync(fd);
+      this.syncs += 1;
+      this.synced += group.records;
+      this.bytesSinceSnapshot += group.bytes.length;
+      if (group.owner.length === GROUP_BUFFER_BYTES) this.spare = group.owner;
+      this.durableSeq = target;
+      this.settle();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    this.logger.fatal({ err: this.failure }, 'journal write failed; the store refuses further writes');
+    for (const waiter of this.waiters.splice(0)) waiter.reject(this.failure);
   }
 
   private settle(): void {
@@ -185,11 +320,7 @@ export class Journal {
   }
 
   private async writeAll(buffer: Buffer): Promise<void> {
-    let offset = 0;
-    while (offset < buffer.length) {
-      const { bytesWritten } = await this.handle!.write(buffer, offset, buffer.length - offset);
-      offset += bytesWritten;
-    }
+    await writeFully(this.handle!, buffer);
   }
 
   private async replay(apply: (record: Document) => void): Promise<ReplayStats> {
@@ -242,36 +373,44 @@ export class Journal {
     return { records, bytes: data.length, tornTail };
   }
 
-  /** Writes the live state to a new file, fsyncs it, renames it over the journal, fsyncs the directory. */
+  /**
+   * Writes the live state to a new file, fsyncs it, renames it over the journal, fsyncs the
+   * directory. The provider is called at once (that is the snapshot's moment); its records are
+   * serialised chunk by chunk while writing, so the snapshot never needs a second copy of the data
+   * in memory.
+   */
   private async writeSnapshot(): Promise<void> {
     const provider = this.snapshotProvider;
     if (!provider) throw new Error('journal has no snapshot provider');
-    // Serialise everything synchronously so the snapshot is one consistent moment.
-    const frames: Buffer[] = [MAGIC];
-    let total = MAGIC.length;
-    for (const record of provider()) {
-      const payload = serialize(record);
-      const header = Buffer.allocUnsafe(FRAME_HEADER);
-      header.writeUInt32LE(payload.length, 0);
-      header.writeUInt32LE(crc32(payload), 4);
-      frames.push(header, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
-      total += FRAME_HEADER + payload.length;
-    }
+    const records = provider();
     const temporary = path.join(this.dir, COMPACT_FILE);
     const out = await fs.open(temporary, 'w');
+    let total = 0;
     try {
-      let chunk: Buffer[] = [];
-      let chunkBytes = 0;
-      for (const frame of frames) {
-        chunk.push(frame);
-        chunkBytes += frame.length;
-        if (chunkBytes >= WRITE_CHUNK) {
-          await out.write(Buffer.concat(chunk));
-          chunk = [];
-          chunkBytes = 0;
+      let chunk = Buffer.allocUnsafe(WRITE_CHUNK + GROUP_BUFFER_BYTES);
+      MAGIC.copy(chunk, 0);
+      let used = MAGIC.length;
+      for (const record of records) {
+        const size = calculateObjectSize(record);
+        if (used > 0 && used + FRAME_HEADER + size > chunk.length) {
+          await writeFully(out, chunk.subarray(0, used));
+          total += used;
+          used = 0;
+        }
+        if (FRAME_HEADER + size > chunk.length) chunk = Buffer.allocUnsafe(FRAME_HEADER + size);
+        const end = serializeWithBufferAndIndex(record, chunk, { index: used + FRAME_HEADER }) + 1;
+        const payload = chunk.subarray(used + FRAME_HEADER, end);
+        chunk.writeUInt32LE(payload.length, used);
+        chunk.writeUInt32LE(crc32(payload), used + 4);
+        used = end;
+        if (used >= WRITE_CHUNK) {
+          await writeFully(out, chunk.subarray(0, used));
+          total += used;
+          used = 0;
         }
       }
-      if (chunkBytes > 0) await out.write(Buffer.concat(chunk));
+      if (used > 0) await writeFully(out, chunk.subarray(0, used));
+      total += used;
       await out.datasync();
     } finally {
       await out.close();
@@ -280,7 +419,7 @@ export class Journal {
     this.handle = null;
     await fs.rename(temporary, this.file);
     await this.syncDirectory();
-    this.handle = await fs.open(this.file, 'a');
+    this.handle = await fs.open(this.file, APPEND_FLAGS);
     this.snapshotBytes = total;
     this.bytesSinceSnapshot = 0;
     this.logger.debug({ bytes: total }, 'journal compacted');
@@ -319,6 +458,15 @@ export class Journal {
     this.locked = false;
     heldDirectories.delete(this.dir);
     await fs.rm(path.join(this.dir, LOCK_FILE), { force: true });
+  }
+}
+
+/** write(2) may write less than asked: loop until all of it is written. */
+async function writeFully(handle: fs.FileHandle, buffer: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < buffer.length) {
+    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
+    offset += bytesWritten;
   }
 }
 

@@ -13,6 +13,7 @@ import { TtlMonitor } from './ttlMonitor';
 import { UpdateApplier } from './updateApplier';
 import {
   encodeOpMsg,
+  encodeOpMsgInPlace,
   encodeOpReply,
   HEADER_SIZE,
   MAX_MESSAGE_SIZE,
@@ -36,6 +37,8 @@ export interface MongoWireServerOptions {
   ttlIntervalMs?: number;
   /** Online journal compaction threshold (bytes appended since the last snapshot). */
   compactAfterBytes?: number;
+  /** How journal groups are written (see JournalOptions.writes): 'blocking' only on a thread of its own. */
+  journalWrites?: 'threadpool' | 'blocking';
 }
 
 /**
@@ -45,7 +48,8 @@ export interface MongoWireServerOptions {
  * append-only journal. EmbeddedMongoServer runs it on a worker thread (or inline).
  */
 export class MongoWireServer {
-  private readonly options: Required<Omit<MongoWireServerOptions, 'logger' | 'dataDir'>> & {
+  private readonly options: Required<Omit<MongoWireServerOptions, 'logger' | 'dataDir' | 'journalWrites'>> & {
+    journalWrites: MongoWireServerOptions['journalWrites'];
     dataDir: string | null;
   };
   private readonly logger: Logger;
@@ -70,6 +74,7 @@ export class MongoWireServer {
       cursorTimeoutMs: options.cursorTimeoutMs ?? 10 * 60_000,
       ttlIntervalMs: options.ttlIntervalMs ?? 60_000,
       compactAfterBytes: options.compactAfterBytes ?? 64 * 1024 * 1024,
+      journalWrites: options.journalWrites,
     };
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.dispatcher = new CommandDispatcher(this.logger);
@@ -86,6 +91,7 @@ export class MongoWireServer {
         dir: dataDir,
         logger: this.logger,
         compactAfterBytes: this.options.compactAfterBytes,
+        writes: this.options.journalWrites,
       });
     }
     const engine = new StorageEngine(this.journal);
@@ -274,8 +280,15 @@ class Connection {
       ...this.context,
       db,
       requestBytes: message.size,
+      sequenceBytes: message.sequenceBytes,
     });
     if (message.moreToCome || this.socket.destroyed) return;
+    this.requestCounter = (this.requestCounter + 1) & 0x7fffffff;
+    if (reply instanceof RawReply && message.kind === 'msg') {
+      // Encoded with room for the header: sent as it is.
+      this.socket.write(encodeOpMsgInPlace(reply.frame, this.requestCounter, message.requestId));
+      return;
+    }
     let bytes: Uint8Array;
     try {
       bytes = reply instanceof RawReply ? reply.bytes : serializeReply(reply);
@@ -285,7 +298,6 @@ class Connection {
         new MongoCommandError('InternalError', `reply could not be encoded: ${text}`).toReply(),
       );
     }
-    this.requestCounter = (this.requestCounter + 1) & 0x7fffffff;
     const frame =
       message.kind === 'query'
         ? encodeOpReply(bytes, this.requestCounter, message.requestId)

@@ -1,9 +1,10 @@
 import type { Document } from 'bson';
-import { Aggregator, find, ProcessingMode } from 'mingo';
+import { Aggregator, ProcessingMode, Query } from 'mingo';
 import { asNumber, cloneDocument, isPlainObject } from './bsonValues';
 import type { Collection } from './collection';
 import { MongoCommandError } from './mongoError';
 import { compileSimpleFilter, type DocumentPredicate } from './simpleFilter';
+import { compileSimpleProjection } from './simpleProjection';
 import type { StorageEngine } from './storageEngine';
 
 export interface QuerySpec {
@@ -44,7 +45,8 @@ export class QueryEngine {
           spec.filter,
         );
       }
-      let cursor = find(source, spec.filter, undefined, this.options(collection.dbName, spec.collation));
+      // `new Query(…).find()`, not mingo's `find()`, which rebuilds its operator tables on every call.
+      let cursor = new Query(spec.filter, this.options(collection.dbName, spec.collation)).find(source);
       if (sort) cursor = cursor.sort(sort);
       if (spec.skip) cursor = cursor.skip(spec.skip);
       if (spec.limit) cursor = cursor.limit(spec.limit);
@@ -53,17 +55,17 @@ export class QueryEngine {
     });
   }
 
-  /** Applies a find-style projection to copies of `docs`. */
+  /** Applies a find-style projection: new objects (copies, or sharing the stored values when simple). */
   project(docs: Document[], projection: Document | undefined, filter: Document = {}): Document[] {
     if (!projection || Object.keys(projection).length === 0) return docs;
+    const simple = compileSimpleProjection(projection);
+    if (simple) return docs.map(simple);
     return mingoCall(() => {
       // The positional `$` projection needs the query to know which element matched.
       const positional = Object.keys(projection).some((key) => key.endsWith('.$'));
-      const projected = find(
-        docs.map(cloneDocument),
-        positional ? filter : {},
-        projection,
-      ).all() as Document[];
+      const projected = new Query(positional ? filter : {})
+        .find(docs.map(cloneDocument), projection)
+        .all() as Document[];
       return projected.map(idFirst);
     });
   }

@@ -15,32 +15,35 @@ function isSimpleScalar(value: unknown): boolean {
 }
 
 /**
- * Compiles the most common filter shape — top-level equalities on strings, numbers, booleans,
- * ObjectIds and dates (`{ email: 'a@b.c', status: 'open' }`) — into a direct predicate, so lookups by
- * key don't pay for building a general query. Returns null for anything else (mingo handles it).
- * Matching follows MongoDB: the field equals the value, or is an array containing it; numbers
- * compare by value across int32/int64/double.
+ * Compiles the most common filter shapes — top-level equalities on strings, numbers, booleans,
+ * ObjectIds and dates (`{ email: 'a@b.c', status: 'open' }`), and `$in` lists of such values
+ * (`{ _id: { $in: keys } }`) — into a direct predicate, so lookups by key don't pay for building a
+ * general query. Returns null for anything else (mingo handles it). Matching follows MongoDB: the
+ * field equals a value, or is an array containing one; numbers compare by value across
+ * int32/int64/double.
  */
 export function compileSimpleFilter(filter: Document): DocumentPredicate | null {
-  const checks: Array<{ path: string; key: string }> = [];
+  const checks: Array<{ path: string; keys: ReadonlySet<string> }> = [];
   for (const [path, condition] of Object.entries(filter)) {
     if (path === '' || path.startsWith('$')) return null;
-    let value: unknown = condition;
+    let values: unknown[] = [condition];
     if (isPlainObject(condition)) {
       const operators = Object.keys(condition);
-      if (operators.length !== 1 || operators[0] !== '$eq') return null;
-      value = condition.$eq;
+      if (operators.length !== 1) return null;
+      if (operators[0] === '$eq') values = [condition.$eq];
+      else if (operators[0] === '$in' && Array.isArray(condition.$in)) values = condition.$in as unknown[];
+      else return null;
     }
-    if (!isSimpleScalar(value)) return null;
-    checks.push({ path, key: encodeKeyValue(value) });
+    if (!values.every(isSimpleScalar)) return null;
+    checks.push({ path, keys: new Set(values.map(encodeKeyValue)) });
   }
   if (checks.length === 0) return () => true;
   return (doc) =>
-    checks.every(({ path, key }) => {
+    checks.every(({ path, keys }) => {
       if (!path.includes('.')) {
         const direct: unknown = doc[path];
-        if (!Array.isArray(direct)) return direct !== undefined && encodeKeyValue(direct) === key;
+        if (!Array.isArray(direct)) return direct !== undefined && keys.has(encodeKeyValue(direct));
       }
-      return valuesAtPath(doc, path).some((found) => found !== MISSING && encodeKeyValue(found) === key);
+      return valuesAtPath(doc, path).some((found) => found !== MISSING && keys.has(encodeKeyValue(found)));
     });
 }

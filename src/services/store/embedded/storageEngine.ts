@@ -40,6 +40,15 @@ export class StorageEngine {
     return [...(this.databases.get(db)?.values() ?? [])];
   }
 
+  /** Documents held, across every collection. */
+  documentCount(): number {
+    let total = 0;
+    for (const collections of this.databases.values()) {
+      for (const collection of collections.values()) total += collection.count;
+    }
+    return total;
+  }
+
   collection(db: string, name: string): Collection | undefined {
     return this.databases.get(db)?.get(name);
   }
@@ -95,9 +104,18 @@ export class StorageEngine {
     this.record({ op: 'rename', db, coll: name, toDb, toColl: toName });
   }
 
-  insert(collection: Collection, doc: Document): void {
+  /** `bytes`, when given, is the BSON `doc` was decoded from: the journal takes it as is. */
+  insert(collection: Collection, doc: Document, bytes?: Uint8Array): void {
     this.assertWritable();
     collection.insert(doc);
+    if (bytes && this.journal) {
+      this.journal.appendWithDocument(
+        { op: 'insert', db: collection.dbName, coll: collection.name },
+        'doc',
+        bytes,
+      );
+      return;
+    }
     this.record({ op: 'insert', db: collection.dbName, coll: collection.name, doc });
   }
 
@@ -170,16 +188,28 @@ export class StorageEngine {
     }
   }
 
-  /** The live state as journal records: what compaction writes. */
-  *snapshot(): Generator<Document> {
-    for (const collections of this.databases.values()) {
-      for (const collection of collections.values()) {
-        const { dbName: db, name: coll } = collection;
-        yield { op: 'create', db, coll, options: collection.options, uuid: collection.uuid };
-        for (const spec of collection.indexSpecs().slice(1)) yield { op: 'createIndex', db, coll, spec };
-        for (const doc of collection.all()) yield { op: 'insert', db, coll, doc };
+  /**
+   * The live state as journal records (what compaction writes), captured now and read later: each
+   * collection's document list is an immutable array of immutable documents, so nothing is copied.
+   */
+  snapshot(): Iterable<Document> {
+    const captured = [...this.databases.values()].flatMap((collections) =>
+      [...collections.values()].map((collection) => ({
+        db: collection.dbName,
+        coll: collection.name,
+        options: collection.options,
+        uuid: collection.uuid,
+        specs: collection.indexSpecs().slice(1),
+        docs: collection.all(),
+      })),
+    );
+    return (function* records(): Generator<Document> {
+      for (const { db, coll, options, uuid, specs, docs } of captured) {
+        yield { op: 'create', db, coll, options, uuid };
+        for (const spec of specs) yield { op: 'createIndex', db, coll, spec };
+        for (const doc of docs) yield { op: 'insert', db, coll, doc };
       }
-    }
+    })();
   }
 
   private replayTarget(record: { db: string; coll: string }): Collection {

@@ -15,7 +15,8 @@ function run(port: NonNullable<typeof parentPort>): void {
     { level: options.logLevel, base: undefined, timestamp: false },
     { write: (line: string) => send({ type: 'log', line }) },
   );
-  const server = new MongoWireServer({ ...options, logger });
+  // This thread serves the store and nothing else, so journal writes may block it (see JournalOptions).
+  const server = new MongoWireServer({ ...options, logger, journalWrites: 'blocking' });
   port.on('message', (message: unknown) => {
     if ((message as { type?: unknown } | null)?.type !== 'close') return;
     server.close().then(

@@ -3,6 +3,7 @@ import { update as mingoUpdate } from 'mingo';
 import { cloneDocument, encodeKeyValue, formatValue, isPlainObject } from './bsonValues';
 import { MongoCommandError } from './mongoError';
 import { mingoCall, type QueryEngine } from './queryEngine';
+import { applySimpleUpdate } from './simpleUpdate';
 
 export type UpdateSpec = Document | Document[];
 
@@ -20,9 +21,10 @@ export interface UpdateOptions {
 type UpdateKind = 'pipeline' | 'operators' | 'replacement';
 
 /**
- * Computes updated documents: operator updates through mingo (plus `$setOnInsert`, which mingo
- * lacks), replacements, and pipeline updates. Always works on a copy; the caller swaps the result in
- * only once every check has passed.
+ * Computes updated documents: simple operator updates directly (applySimpleUpdate), the rest
+ * through mingo (plus `$setOnInsert`, which mingo lacks), replacements, and pipeline updates. Never
+ * changes the stored document: the result is a new object (sharing unchanged sub-documents), which
+ * the caller swaps in only once every check has passed.
  */
 export class UpdateApplier {
   constructor(private readonly queries: QueryEngine) {}
@@ -39,6 +41,10 @@ export class UpdateApplier {
       case 'operators': {
         const { $setOnInsert: _ignored, ...operators } = update as Document;
         if (Object.keys(operators).length === 0) return { doc: current, modified: false };
+        if (!options.arrayFilters || options.arrayFilters.length === 0) {
+          const simple = applySimpleUpdate(current, operators);
+          if (simple) return simple;
+        }
         const next = cloneDocument(current);
         const changed = this.runOperators(
           next,

@@ -50,6 +50,11 @@ export interface IncomingCommand {
   moreToCome: boolean;
   /** The command document, with any OP_MSG document sequences merged in as arrays. */
   body: Document;
+  /**
+   * OP_MSG document sequences as they came on the wire, by identifier: `bytes[i]` is the BSON that
+   * `body[identifier][i]` was decoded from (inserts journal it as is instead of encoding it again).
+   */
+  sequenceBytes?: ReadonlyMap<string, readonly Uint8Array[]>;
   /** OP_QUERY only: the namespace it was sent to, e.g. `admin.$cmd`. */
   fullCollectionName?: string;
 }
@@ -93,7 +98,7 @@ function parseOpMsg(frame: Buffer, header: MessageHeader): IncomingCommand {
   const end = frame.length - ((flags & FLAG_CHECKSUM_PRESENT) !== 0 ? 4 : 0);
   let offset = HEADER_SIZE + 4;
   let body: Document | undefined;
-  const sequences: Array<{ identifier: string; documents: Document[] }> = [];
+  const sequences: Array<{ identifier: string; documents: Document[]; bytes: Uint8Array[] }> = [];
   while (offset < end) {
     const kind = frame[offset];
     offset += 1;
@@ -108,13 +113,15 @@ function parseOpMsg(frame: Buffer, header: MessageHeader): IncomingCommand {
       if (size < 5 || sectionEnd > end) throw new ProtocolError('invalid document sequence size');
       const name = readCString(frame, offset + 4);
       const documents: Document[] = [];
+      const bytes: Uint8Array[] = [];
       let cursor = name.next;
       while (cursor < sectionEnd) {
         const read = readDocument(frame, cursor, sectionEnd);
         documents.push(read.doc);
+        bytes.push(frame.subarray(cursor, read.next));
         cursor = read.next;
       }
-      sequences.push({ identifier: name.value, documents });
+      sequences.push({ identifier: name.value, documents, bytes });
       offset = sectionEnd;
     } else {
       throw new ProtocolError(`unknown OP_MSG section kind ${String(kind)}`);
@@ -128,6 +135,10 @@ function parseOpMsg(frame: Buffer, header: MessageHeader): IncomingCommand {
     size: frame.length,
     moreToCome: (flags & FLAG_MORE_TO_COME) !== 0,
     body,
+    sequenceBytes:
+      sequences.length > 0
+        ? new Map(sequences.map((sequence) => [sequence.identifier, sequence.bytes]))
+        : undefined,
   };
 }
 
@@ -164,6 +175,17 @@ export function encodeOpMsg(body: Uint8Array, requestId: number, responseTo: num
   buffer[HEADER_SIZE + 4] = 0;
   buffer.set(body, HEADER_SIZE + 5);
   return buffer;
+}
+
+/**
+ * An OP_MSG reply around a body already placed at offset HEADER_SIZE + 5 of `frame` (the bytes
+ * before it are free): fills in the header, flags and section kind, and returns `frame`.
+ */
+export function encodeOpMsgInPlace(frame: Buffer, requestId: number, responseTo: number): Buffer {
+  header(frame, requestId, responseTo, OP_MSG);
+  frame.writeUInt32LE(0, HEADER_SIZE);
+  frame[HEADER_SIZE + 4] = 0;
+  return frame;
 }
 
 /** An OP_REPLY (answer to a legacy OP_QUERY) with one document and no cursor. */

@@ -1,4 +1,6 @@
 import os from 'node:os';
+import v8 from 'node:v8';
+import { isMainThread } from 'node:worker_threads';
 import type { Document } from 'bson';
 import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE } from '../wireProtocol';
 import type { CommandContext, CommandHandler } from './commandContext';
@@ -121,6 +123,7 @@ export const collStats: CommandHandler = (body, context) => {
 
 export const serverStatus: CommandHandler = (_body, context) => {
   const uptimeMillis = Date.now() - context.server.startedAt.getTime();
+  const heap = v8.getHeapStatistics();
   return {
     host: `${os.hostname()}:${context.server.port}`,
     version: SERVER_VERSION,
@@ -130,9 +133,22 @@ export const serverStatus: CommandHandler = (_body, context) => {
     uptimeMillis,
     localTime: new Date(),
     storageEngine: { name: 'embedded', persistent: context.server.dataDir !== null },
+    mem: { bits: 64, resident: megabytes(process.memoryUsage.rss()), supported: true },
+    // The store's own JavaScript heap (its thread's, when it runs on a worker): where its documents live.
+    embedded: {
+      thread: isMainThread ? 'inline' : 'worker',
+      heapUsedMB: megabytes(heap.used_heap_size),
+      heapTotalMB: megabytes(heap.total_heap_size),
+      externalMB: megabytes(heap.external_memory),
+      documents: context.engine.documentCount(),
+    },
     ok: 1,
   };
 };
+
+function megabytes(bytes: number): number {
+  return Math.round(bytes / 1_048_576);
+}
 
 export const hostInfo: CommandHandler = () => ({
   system: {

@@ -1,5 +1,5 @@
 import type { Document } from 'bson';
-import { find as mingoFind } from 'mingo';
+import { Query } from 'mingo';
 import { z } from 'zod';
 import { asNumber, encodeKeyValue, formatValue, isPlainObject } from '../bsonValues';
 import { ID_INDEX_NAME, type Collection } from '../collection';
@@ -299,7 +299,7 @@ export const listCollections: CommandHandler = (body, context) => {
   }));
   if (args.filter && Object.keys(args.filter).length > 0) {
     const filter = args.filter;
-    entries = mingoCall(() => mingoFind(entries, filter).all() as Document[]);
+    entries = mingoCall(() => new Query(filter).find(entries).all() as Document[]);
   }
   if (args.nameOnly)
     entries = entries.map((entry) => ({ name: entry.name as unknown, type: entry.type as unknown }));

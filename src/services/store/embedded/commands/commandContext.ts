@@ -11,6 +11,8 @@ export interface CommandContext {
   readonly db: string;
   /** Size of the request frame in bytes (documents in it can't be bigger). */
   readonly requestBytes: number;
+  /** The request's OP_MSG document sequences as raw BSON, by identifier (see IncomingCommand). */
+  readonly sequenceBytes?: ReadonlyMap<string, readonly Uint8Array[]> | undefined;
   readonly engine: StorageEngine;
   readonly queries: QueryEngine;
   readonly updates: UpdateApplier;

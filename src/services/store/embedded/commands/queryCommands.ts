@@ -1,8 +1,8 @@
 import { Long, type Document } from 'bson';
-import { find as mingoFind, Query } from 'mingo';
+import { Query } from 'mingo';
 import { z } from 'zod';
 import { encodeKeyValue, MISSING, valuesAtPath } from '../bsonValues';
-import { cursorReply, type RawReply } from '../cursorReply';
+import { cursorReply, EMPTY_BATCH, type RawReply } from '../cursorReply';
 import { DEFAULT_FIRST_BATCH, serializeBatch, type ServerCursor, type TailState } from '../cursorRegistry';
 import type { Collection } from '../collection';
 import { MongoCommandError } from '../mongoError';
@@ -163,7 +163,7 @@ export const getMore: CommandHandler = async (body, context) => {
       cursor.tail.collection
     ) {
       context.cursors.kill(cursor.id);
-      return cursorReply('nextBatch', [], 0n, namespace);
+      return cursorReply('nextBatch', EMPTY_BATCH, 0n, namespace);
     }
   }
   const batch = cursor.nextBatch(limit);
@@ -216,10 +216,8 @@ export const distinct: CommandHandler = (body, context) => {
   }
   // The server answers in BSON order (it collects into an ordered set).
   const sorted = mingoCall(() =>
-    mingoFind(
-      values.map((value) => ({ value })),
-      {},
-    )
+    new Query({})
+      .find(values.map((value) => ({ value })))
       .sort({ value: 1 })
       .all(),
   );

@@ -80,12 +80,15 @@ export const insert: CommandHandler = async (body, context) => {
   let n = 0;
   if (args.documents.length > 0) {
     const collection = context.engine.ensureCollection(context.db, args.insert);
+    // Documents sent as a document sequence are journaled as the bytes they came in (no re-encoding).
+    const sent: unknown = body.documents;
+    const raw = Array.isArray(sent) ? context.sequenceBytes?.get('documents') : undefined;
     for (const [index, doc] of args.documents.entries()) {
       try {
-        context.engine.insert(
-          collection,
-          prepareInsert(doc, context.requestBytes > MAX_BSON_OBJECT_SIZE - 1024),
-        );
+        const prepared = prepareInsert(doc, context.requestBytes > MAX_BSON_OBJECT_SIZE - 1024);
+        // Only when the stored document is exactly the one decoded from those bytes.
+        const bytes = raw && prepared === doc && (sent as unknown[])[index] === doc ? raw[index] : undefined;
+        context.engine.insert(collection, prepared, bytes);
         n += 1;
       } catch (error) {
         writeErrors.push(asCommandError(error).toWriteError(index));
