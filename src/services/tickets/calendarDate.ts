@@ -23,7 +23,15 @@ const MONTHS = [
   'December',
 ] as const;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+interface DateFormatter {
+  readonly format: Intl.DateTimeFormat;
+  /** The last answer, for the minute it was computed in (see calendarDateOf). */
+  minute: number;
+  date: string;
+}
+
+const formatters = new Map<string, DateFormatter>();
+const MINUTE_MS = 60_000;
 
 /** True for a real calendar date written YYYY-MM-DD (rejects 2026-02-30). */
 export function isCalendarDate(value: string): boolean {
@@ -44,20 +52,34 @@ function format(year: number, month: number, day: number): string {
   return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
-/** The calendar date of an instant in a time zone (the service centre's by default). */
+/**
+ * The calendar date of an instant in a time zone (the service centre's by default). Asked for the
+ * current time on every message a validator checks and every ticket change, so the answer for the
+ * last minute is kept: a local date only changes on a whole minute (every UTC offset in use since
+ * 1972 is a whole number of minutes).
+ */
 export function calendarDateOf(instant: Date, timeZone: string = SERVICE_TIME_ZONE): string {
   let formatter = formatters.get(timeZone);
   if (!formatter) {
-    // en-CA formats as YYYY-MM-DD.
-    formatter = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    });
+    formatter = {
+      // en-CA formats as YYYY-MM-DD.
+      format: new Intl.DateTimeFormat('en-CA', {
+        timeZone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      }),
+      minute: Number.NaN,
+      date: '',
+    };
     formatters.set(timeZone, formatter);
   }
-  return formatter.format(instant);
+  const minute = Math.floor(instant.getTime() / MINUTE_MS);
+  if (minute !== formatter.minute) {
+    formatter.date = formatter.format.format(instant);
+    formatter.minute = minute;
+  }
+  return formatter.date;
 }
 
 /** `date` plus `days` calendar days. */
