@@ -8,6 +8,11 @@
  * Targets: ≥ 50% of the echo bot's turns/s, p99 ≤ 150 ms, peak RSS ≤ 400 MB.
  *
  *   npm run bench:turns [-- --concurrency 50 --seconds 20 --warmup 3]
+ *   `--steps` adds the app's p50/p99 for each step of the script.
+ *   The app server runs with `npm start`'s Node flags (package.json); `--app-node-flags "…"` tries others.
+ *   Profiling: `--only app` skips the echo baseline; `--cpu-prof DIR` writes the app server's CPU
+ *   profiles (main thread and store worker) to DIR; `--heap-snapshot DIR` writes two of its main
+ *   thread's heap: after start-up and at the end of the measured window.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -32,6 +37,34 @@ function option(name: string, fallback: number): number {
 const CONCURRENCY = option('concurrency', 50);
 const SECONDS = option('seconds', 20);
 const WARMUP_SECONDS = option('warmup', 3);
+
+function textOption(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+const ONLY = textOption('only');
+const CPU_PROF_DIR = textOption('cpu-prof');
+const HEAP_SNAPSHOT_DIR = textOption('heap-snapshot');
+/**
+ * The Node flags the app server runs with: those of `npm start` (package.json), so it runs as
+ * production does, unless `--app-node-flags "…"` gives others (`""` for none) to try settings.
+ */
+const APP_NODE_FLAGS = textOption('app-node-flags') ?? productionNodeFlags();
+
+function productionNodeFlags(): string {
+  const packageJson = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {
+    scripts?: { start?: string };
+  };
+  const words = (packageJson.scripts?.start ?? '').split(/\s+/);
+  return words
+    .slice(
+      1,
+      words.findIndex((word) => word.endsWith('.js')),
+    )
+    .filter((word) => word.startsWith('--'))
+    .join(' ');
+}
 
 /**
  * One customer's conversation: a sound problem that troubleshooting does not fix, then the repair
@@ -69,15 +102,21 @@ interface LoadResult {
   turns: number;
   seconds: number;
   latenciesMs: number[];
+  /** The same latencies by the turn's place in the script (index 0 = the first message). */
+  latenciesByStep: number[][];
   errors: number;
   conversations: number;
   serverCpuMs: number;
+  mainThreadCpuMs: number;
   firstError?: string;
 }
 
-/** User + system CPU time of a process so far, in ms (/proc/PID/stat, clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+/**
+ * User + system CPU time so far, in ms (clock ticks of 10 ms): of the whole process (/proc/PID/stat),
+ * or of its main thread only (/proc/PID/task/PID/stat), the one that runs every turn.
+ */
+function cpuMs(pid: number, mainThreadOnly = false): number {
+  const fields = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8')
     .replace(/^.*\) /, '')
     .split(' ');
   // After the command name: state is field 3, utime 14 and stime 15 → indexes 11 and 12 here.
@@ -93,16 +132,20 @@ async function drive(port: number, kind: 'app' | 'echo', pid: number): Promise<L
     turns: 0,
     seconds: SECONDS,
     latenciesMs: [],
+    latenciesByStep: [],
     errors: 0,
     conversations: 0,
     serverCpuMs: 0,
+    mainThreadCpuMs: 0,
   };
   // The server's CPU time over the measured window: per turn, it is what the machine's load cannot inflate much.
   const cpuTimer = setTimeout(() => {
     const before = cpuMs(pid);
+    const mainBefore = cpuMs(pid, true);
     cpuTimer.unref();
     const after = setTimeout(() => {
       result.serverCpuMs = cpuMs(pid) - before;
+      result.mainThreadCpuMs = cpuMs(pid, true) - mainBefore;
     }, SECONDS * 1000);
     after.unref();
   }, WARMUP_SECONDS * 1000);
@@ -130,6 +173,7 @@ async function drive(port: number, kind: 'app' | 'echo', pid: number): Promise<L
     if (started >= warmupEnds && finished <= ends) {
       result.turns += 1;
       result.latenciesMs.push(finished - started);
+      (result.latenciesByStep[sequence] ??= []).push(finished - started);
     }
     if (status !== 200) throw new Error(`HTTP ${status}`);
     const parsed = JSON.parse(body) as { activities?: Array<{ text?: string }> };
@@ -197,10 +241,12 @@ function echoScript(): Array<[string, RegExp]> {
   );
 }
 
-function startServer(args: string[]): Promise<{ child: ChildProcess; port: number }> {
+function startServer(args: string[], app: boolean): Promise<{ child: ChildProcess; port: number }> {
+  const profiling = app && CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR)}`] : [];
+  const nodeFlags = app ? APP_NODE_FLAGS.split(/\s+/).filter((flag) => flag !== '') : [];
   const child = spawn(
     process.execPath,
-    ['--require', 'tsx/cjs', path.join(__dirname, 'turnsServer.ts'), ...args],
+    [...nodeFlags, ...profiling, '--require', 'tsx/cjs', path.join(__dirname, 'turnsServer.ts'), ...args],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, NODE_ENV: 'production' },
@@ -221,6 +267,33 @@ function peakRssMb(pid: number): number {
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
+/** The server's memory now (and a heap snapshot when asked for), as turnsServer.ts reports it. */
+function serverMemory(child: ChildProcess, heapSnapshotDir?: string): Promise<MemoryReport> {
+  return new Promise((resolve) => {
+    const onMessage = (message: { memory?: MemoryReport }): void => {
+      if (!message.memory) return;
+      child.off('message', onMessage);
+      resolve(message.memory);
+    };
+    child.on('message', onMessage);
+    child.send({
+      memory: true,
+      ...(heapSnapshotDir ? { heapSnapshotDir: path.resolve(heapSnapshotDir) } : {}),
+    });
+  });
+}
+
+interface MemoryReport {
+  rssMb: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+  arrayBuffersMb: number;
+  heapSnapshot?: string;
+  /** Sizes of the main thread's V8 heap spaces (new_spaceMb, old_spaceMb, code_spaceMb…). */
+  [space: `${string}_spaceMb`]: number;
+}
+
 async function stopServer(child: ChildProcess): Promise<void> {
   await new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
@@ -239,17 +312,23 @@ interface Measured {
   p99: number;
   peakRssMb: number;
   cpuMsPerTurn: number;
+  mainThreadCpuMsPerTurn: number;
   errors: number;
   conversations: number;
   firstError?: string;
+  memory: { started: MemoryReport; loaded: MemoryReport };
+  /** p50 and p99 of each step of the script, in ms. */
+  steps: Array<{ p50: number; p99: number; count: number }>;
 }
 
 async function measure(kind: 'app' | 'echo'): Promise<Measured> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-turns-'));
   try {
-    const { child, port } = await startServer(kind === 'app' ? ['app', dataDir] : ['echo']);
+    const { child, port } = await startServer(kind === 'app' ? ['app', dataDir] : ['echo'], kind === 'app');
     try {
+      const started = await serverMemory(child, kind === 'app' ? HEAP_SNAPSHOT_DIR : undefined);
       const result = await drive(port, kind, child.pid!);
+      const loaded = await serverMemory(child, kind === 'app' ? HEAP_SNAPSHOT_DIR : undefined);
       const sorted = [...result.latenciesMs].sort((a, b) => a - b);
       return {
         turnsPerSecond: result.turns / result.seconds,
@@ -257,8 +336,14 @@ async function measure(kind: 'app' | 'echo'): Promise<Measured> {
         p99: percentile(sorted, 99),
         peakRssMb: peakRssMb(child.pid!),
         cpuMsPerTurn: result.serverCpuMs / Math.max(1, result.turns),
+        mainThreadCpuMsPerTurn: result.mainThreadCpuMs / Math.max(1, result.turns),
         errors: result.errors,
         conversations: result.conversations,
+        memory: { started, loaded },
+        steps: result.latenciesByStep.map((latencies) => {
+          const byStep = [...latencies].sort((a, b) => a - b);
+          return { p50: percentile(byStep, 50), p99: percentile(byStep, 99), count: byStep.length };
+        }),
         ...(result.firstError ? { firstError: result.firstError } : {}),
       };
     } finally {
@@ -271,13 +356,17 @@ async function measure(kind: 'app' | 'echo'): Promise<Measured> {
 
 async function main(): Promise<void> {
   console.log(
-    `bench:turns: ${CONCURRENCY} concurrent conversations, ${WARMUP_SECONDS}s warm-up + ${SECONDS}s measured per server, ${os.cpus().length} CPUs`,
+    `bench:turns: ${CONCURRENCY} concurrent conversations, ${WARMUP_SECONDS}s warm-up + ${SECONDS}s measured per server, ${os.cpus().length} CPUs; app server Node flags: ${APP_NODE_FLAGS || '(none)'}`,
   );
-  const echo = await measure('echo');
-  const app = await measure('app');
-  const ratio = app.turnsPerSecond / echo.turnsPerSecond;
+  if (ONLY !== undefined && ONLY !== 'app' && ONLY !== 'echo') throw new Error('--only must be app or echo');
+  const echo = ONLY === 'app' ? undefined : await measure('echo');
+  const app = ONLY === 'echo' ? undefined : await measure('app');
   const fmt = (value: number, digits = 1): string => value.toFixed(digits);
   const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+  const runs = [
+    ['echo bot (MemoryStorage)', echo],
+    ['support app (embedded store)', app],
+  ] as const;
   printTable('Support turns through POST /api/messages (expectReplies)', [
     [
       'server',
@@ -286,50 +375,99 @@ async function main(): Promise<void> {
       'p99 ms',
       'peak RSS MB',
       'server CPU ms/turn',
+      'main thread CPU ms/turn',
       'conversations done',
       'errors',
     ],
-    [
-      'echo bot (MemoryStorage)',
-      fmt(echo.turnsPerSecond, 0),
-      fmt(echo.p50),
-      fmt(echo.p99),
-      fmt(echo.peakRssMb, 0),
-      fmt(echo.cpuMsPerTurn, 2),
-      String(echo.conversations),
-      String(echo.errors),
-    ],
-    [
-      'support app (embedded store)',
-      fmt(app.turnsPerSecond, 0),
-      fmt(app.p50),
-      fmt(app.p99),
-      fmt(app.peakRssMb, 0),
-      fmt(app.cpuMsPerTurn, 2),
-      String(app.conversations),
-      String(app.errors),
-    ],
+    ...runs.flatMap(([name, run]) =>
+      run
+        ? [
+            [
+              name,
+              fmt(run.turnsPerSecond, 0),
+              fmt(run.p50),
+              fmt(run.p99),
+              fmt(run.peakRssMb, 0),
+              fmt(run.cpuMsPerTurn, 2),
+              fmt(run.mainThreadCpuMsPerTurn, 2),
+              String(run.conversations),
+              String(run.errors),
+            ],
+          ]
+        : [],
+    ),
   ]);
-  printTable('Targets', [
-    ['target', 'measured', 'result'],
-    [
-      `throughput ≥ ${TARGET_THROUGHPUT_RATIO * 100}% of echo`,
-      `${fmt(ratio * 100)}%`,
-      met(ratio >= TARGET_THROUGHPUT_RATIO),
-    ],
-    [`p99 ≤ ${TARGET_P99_MS} ms`, `${fmt(app.p99)} ms`, met(app.p99 <= TARGET_P99_MS)],
-    [
-      `peak RSS ≤ ${TARGET_PEAK_RSS_MB} MB`,
-      `${fmt(app.peakRssMb, 0)} MB`,
-      met(app.peakRssMb <= TARGET_PEAK_RSS_MB),
-    ],
-    ['no failed conversations', String(app.errors + echo.errors), met(app.errors + echo.errors === 0)],
+  // Where the memory is: the main thread's V8 heap and buffers; RSS also counts the store worker's heap.
+  printTable('Server memory (MB): after start-up → at the end of the measured window', [
+    ['server', 'RSS', 'main heap used', 'main heap total', 'external', 'array buffers'],
+    ...runs.flatMap(([name, run]) => {
+      if (!run) return [];
+      const { started, loaded } = run.memory;
+      const pair = (key: keyof Omit<MemoryReport, 'heapSnapshot'>): string =>
+        `${fmt(started[key], 0)} → ${fmt(loaded[key], 0)}`;
+      return [
+        [
+          name,
+          pair('rssMb'),
+          pair('heapUsedMb'),
+          pair('heapTotalMb'),
+          pair('externalMb'),
+          pair('arrayBuffersMb'),
+        ],
+      ];
+    }),
   ]);
-  for (const [name, run] of [
-    ['echo', echo],
-    ['app', app],
-  ] as const) {
-    if (run.firstError) console.log(`first ${name} error: ${run.firstError}`);
+  if (process.argv.includes('--heap-spaces')) {
+    for (const [name, run] of runs) {
+      if (!run) continue;
+      const spaces = Object.keys(run.memory.loaded).filter((key) => key.endsWith('_spaceMb'));
+      console.log(
+        `${name} heap spaces (MB, start → end): ${spaces
+          .map((key) => {
+            const space = key as `${string}_spaceMb`;
+            return `${space.replace('_spaceMb', '')} ${fmt(run.memory.started[space] ?? 0, 0)} → ${fmt(run.memory.loaded[space] ?? 0, 0)}`;
+          })
+          .join(', ')}`,
+      );
+    }
+  }
+  if (app && process.argv.includes('--steps')) {
+    const script = supportScript('U2WP…');
+    printTable('Support app latency by step of the script (ms)', [
+      ['step', 'message', 'p50', 'p99', 'turns'],
+      ...app.steps.map((step, index) => [
+        String(index + 1),
+        script[index]?.[0] ?? '',
+        fmt(step.p50),
+        fmt(step.p99),
+        String(step.count),
+      ]),
+    ]);
+  }
+  if (app?.memory.loaded.heapSnapshot)
+    console.log(
+      `app heap snapshots: ${app.memory.started.heapSnapshot ?? ''} → ${app.memory.loaded.heapSnapshot}`,
+    );
+  if (echo && app) {
+    const ratio = app.turnsPerSecond / echo.turnsPerSecond;
+    printTable('Targets', [
+      ['target', 'measured', 'result'],
+      [
+        `throughput ≥ ${TARGET_THROUGHPUT_RATIO * 100}% of echo`,
+        `${fmt(ratio * 100)}%`,
+        met(ratio >= TARGET_THROUGHPUT_RATIO),
+      ],
+      [`p99 ≤ ${TARGET_P99_MS} ms`, `${fmt(app.p99)} ms`, met(app.p99 <= TARGET_P99_MS)],
+      [
+        `peak RSS ≤ ${TARGET_PEAK_RSS_MB} MB`,
+        `${fmt(app.peakRssMb, 0)} MB`,
+        met(app.peakRssMb <= TARGET_PEAK_RSS_MB),
+      ],
+      ['no failed conversations', String(app.errors + echo.errors), met(app.errors + echo.errors === 0)],
+    ]);
+  }
+  for (const [name, run] of runs) {
+    if (run?.firstError) console.log(`first ${name} error: ${run.firstError}`);
   }
 }
 

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import v8 from 'node:v8';
 import {
   ActivityHandler,
   CloudAdapter,
@@ -98,6 +99,32 @@ async function startEcho(): Promise<Started> {
   };
 }
 
+function isMemoryRequest(message: unknown): message is { memory: true; heapSnapshotDir?: string } {
+  return typeof message === 'object' && message !== null && (message as { memory?: unknown }).memory === true;
+}
+
+/** This process's memory in MB (heap figures are the main thread's only), after writing a heap snapshot if asked. */
+function memoryReport(heapSnapshotDir: string | undefined): Record<string, number | string> {
+  const mb = (bytes: number): number => bytes / 1024 / 1024;
+  const usage = process.memoryUsage();
+  const heapSnapshot = heapSnapshotDir
+    ? v8.writeHeapSnapshot(path.join(heapSnapshotDir, `turns-app-${process.pid}-${Date.now()}.heapsnapshot`))
+    : undefined;
+  // The main thread's V8 heap spaces (space_size, the memory each holds): which one grows under load.
+  const spaces = Object.fromEntries(
+    v8.getHeapSpaceStatistics().map((space) => [`${space.space_name}Mb`, mb(space.space_size)]),
+  );
+  return {
+    ...spaces,
+    rssMb: mb(usage.rss),
+    heapUsedMb: mb(usage.heapUsed),
+    heapTotalMb: mb(usage.heapTotal),
+    externalMb: mb(usage.external),
+    arrayBuffersMb: mb(usage.arrayBuffers),
+    ...(heapSnapshot ? { heapSnapshot } : {}),
+  };
+}
+
 async function main(): Promise<void> {
   const [kind, dataDir] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
   if (!process.send)
@@ -106,6 +133,10 @@ async function main(): Promise<void> {
     kind === 'app' && dataDir ? await startApp(dataDir) : kind === 'echo' ? await startEcho() : undefined;
   if (!started) throw new Error('usage: turnsServer.ts app <dataDir> | echo');
   process.on('message', (message) => {
+    if (isMemoryRequest(message)) {
+      process.send?.({ memory: memoryReport(message.heapSnapshotDir) });
+      return;
+    }
     if (message === 'stop') {
       started.stop().then(
         () => process.exit(0),

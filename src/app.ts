@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import type { Server } from 'restify';
 import type { AppConfig } from './config';
 import type { Logger } from './services/logging/logger';
@@ -9,6 +9,8 @@ import { createTwilioSmsChannel } from './bot/adapters/twilioSms/twilioSmsChanne
 import { WebChatChannel } from './bot/adapters/directLine/webChatChannel';
 import { webChatSite } from './web/webChatSite';
 import { SupportBot } from './bot/supportBot';
+import { ReusedClientsAuthentication } from './bot/reusedClientsAuthentication';
+import { SupportAdapter } from './bot/supportAdapter';
 import { SatisfactionRatings } from './services/feedback/satisfactionRatings';
 import { FaqLibrary } from './services/knowledge/faqLibrary';
 import { ProductCatalogue } from './services/knowledge/productCatalogue';
@@ -61,8 +63,11 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       connection: database.connection,
       ...(options.now ? { now: options.now } : {}),
     });
-    const auth = webChat.authentication(new ConfigurationBotFrameworkAuthentication({ ...config.botAuth }));
-    const adapter = new CloudAdapter(auth);
+    // One connector and token client per channel endpoint, not two HTTP pipelines per turn.
+    const auth = new ReusedClientsAuthentication(
+      webChat.authentication(new ConfigurationBotFrameworkAuthentication({ ...config.botAuth })),
+    );
+    const adapter = new SupportAdapter(auth);
 
     // The support conversation (src/bot/supportBot.ts): dialogs over the ticket service, with
     // conversation and user state in the store so a restart continues where the customer was.
@@ -76,7 +81,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     });
     await tickets.init();
     const { bot, onTurnError } = SupportBot.create({
-      storage: new MongoStorage(database.connection),
+      storage: new MongoStorage(database.connection, { cache: { maxBytes: config.store.stateCacheBytes } }),
       recognizer: createRecognizer(config, logger.child({ component: 'recognition' }), { catalogue }),
       catalogue,
       faq: FaqLibrary.load({ turnaroundBusinessDays: config.repairs.turnaroundBusinessDays }),

@@ -43,6 +43,8 @@ const environmentSchema = z
         .optional(),
     ),
     DATA_DIR: z.string().trim().min(1).default('./data'),
+    STATE_CACHE: z.enum(['auto', 'on', 'off']).default('auto'),
+    STATE_CACHE_MB: z.coerce.number().int().min(0).default(32),
 
     MicrosoftAppId: optionalString,
     MicrosoftAppPassword: optionalString,
@@ -171,6 +173,11 @@ export interface AppConfig {
     /** Unset → the embedded MongoDB-compatible store under `dataDir`. */
     readonly mongodbUri: string | undefined;
     readonly dataDir: string;
+    /**
+     * Bytes of conversation/user state JSON kept in memory after this process wrote it, so the next
+     * turn needs no read; 0 = off. Only sound while no other process writes the same state.
+     */
+    readonly stateCacheBytes: number;
   };
   readonly botAuth: {
     readonly MicrosoftAppId: string | undefined;
@@ -252,7 +259,15 @@ export function loadConfig(
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
     logLevel: env.LOG_LEVEL,
-    store: { mongodbUri: env.MONGODB_URI, dataDir: path.resolve(cwd, env.DATA_DIR) },
+    store: {
+      mongodbUri: env.MONGODB_URI,
+      dataDir: path.resolve(cwd, env.DATA_DIR),
+      // auto: on with the embedded store (this process is its only client), off with a shared MongoDB.
+      stateCacheBytes:
+        env.STATE_CACHE === 'off' || (env.STATE_CACHE === 'auto' && env.MONGODB_URI)
+          ? 0
+          : env.STATE_CACHE_MB * 1024 * 1024,
+    },
     botAuth: {
       MicrosoftAppId: env.MicrosoftAppId,
       MicrosoftAppPassword: env.MicrosoftAppPassword,

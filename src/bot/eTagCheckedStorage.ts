@@ -1,4 +1,5 @@
 import type { Storage, StoreItem, StoreItems } from 'botbuilder';
+import { hasStoredText, type StoredText } from '../services/store/mongoStorage';
 
 /**
  * Makes botbuilder's BotState use optimistic concurrency. BotState.saveChanges always writes with
@@ -10,7 +11,7 @@ import type { Storage, StoreItem, StoreItems } from 'botbuilder';
  * The state object BotState writes is the very object read from storage, which is what the
  * WeakMap keys on; state created in this turn (a new conversation) still writes with '*'.
  */
-export class ETagCheckedStorage implements Storage {
+export class ETagCheckedStorage implements Storage, StoredText {
   private readonly readWith = new WeakMap<object, string>();
 
   constructor(private readonly inner: Storage) {}
@@ -34,6 +35,11 @@ export class ETagCheckedStorage implements Storage {
     await this.inner.write(checked);
     // The stored eTag has changed; a second save in the same turn overwrites deliberately.
     for (const item of written) this.readWith.delete(item);
+  }
+
+  /** The inner storage's text of an item it read (items pass through unchanged). */
+  storedText(item: object): string | undefined {
+    return hasStoredText(this.inner) ? this.inner.storedText(item) : undefined;
   }
 
   delete(keys: string[]): Promise<void> {

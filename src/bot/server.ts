@@ -1,10 +1,12 @@
 import restify, { type Request, type Response, type Server } from 'restify';
-import type { CloudAdapter, TurnContext } from 'botbuilder';
+import type { Activity, CloudAdapter, TurnContext } from 'botbuilder';
 import { z } from 'zod';
 import type { AppConfig } from '../config';
 import type { Logger } from '../services/logging/logger';
 import { ValidationError } from '../services/errors';
+import { jsonBody } from './http/jsonBody';
 import { route } from './http/route';
+import { SupportAdapter } from './supportAdapter';
 
 /** Anything that can run a turn: the support bot, or a bare echo bot in benchmarks. */
 export interface TurnRunner {
@@ -97,16 +99,25 @@ export function makeServer(deps: ServerDeps): SupportServer {
       left = true;
       inFlight.leave();
       const path = req.getPath();
-      const entry = {
-        requestId: req.getId(),
-        method: req.method,
-        path,
-        status: res.statusCode,
-        ms: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e5) / 10,
-      };
-      // Probes and polling would drown the log at info level.
-      if (path === '/healthz' || path === '/readyz' || req.method === 'GET') logger.debug(entry, 'request');
-      else logger.info(entry, 'request');
+      // Probes, polling and bot turns (a request per customer message, answered 200) would drown
+      // the log at info level; a turn the channel got an error for stays visible.
+      const routine =
+        path === '/healthz' ||
+        path === '/readyz' ||
+        req.method === 'GET' ||
+        (path === '/api/messages' && res.statusCode < 400);
+      const level = routine ? 'debug' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
+      logger[level](
+        {
+          requestId: req.getId(),
+          method: req.method,
+          path,
+          status: res.statusCode,
+          ms: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e5) / 10,
+        },
+        'request',
+      );
     };
     res.once('finish', leave);
     res.once('close', leave);
@@ -141,12 +152,6 @@ export function makeServer(deps: ServerDeps): SupportServer {
     return callback();
   });
 
-  const jsonBody = restify.plugins.bodyParser({
-    maxBodySize: deps.config.http.bodyLimitBytes,
-    mapParams: false,
-    rejectUnknown: true,
-  });
-
   server.get('/healthz', (_req: Request, res: Response, next) => {
     res.send(200, { status: 'ok' });
     return next();
@@ -165,7 +170,7 @@ export function makeServer(deps: ServerDeps): SupportServer {
 
   server.post(
     '/api/messages',
-    jsonBody,
+    jsonBody(deps.config.http.bodyLimitBytes),
     route(logger, async (req, res) => {
       const parsed = incomingActivitySchema.safeParse(req.body);
       if (!parsed.success) {
@@ -173,7 +178,15 @@ export function makeServer(deps: ServerDeps): SupportServer {
           `Not a Bot Framework activity: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'} ${issue.message}`).join('; ')}`,
         );
       }
-      await deps.adapter.process(req, res, (context) => deps.bot.run(context));
+      const logic = (context: TurnContext): Promise<void> => deps.bot.run(context);
+      if (!(deps.adapter instanceof SupportAdapter)) {
+        await deps.adapter.process(req, res, logic);
+        return;
+      }
+      // Checked above; the adapter takes the activity as it came (unknown fields included).
+      const activity = req.body as Activity;
+      const response = await deps.adapter.processParsed(activity, req.headers.authorization ?? '', logic);
+      res.send(response?.status ?? 200, response?.body);
     }),
   );
 

@@ -1,12 +1,13 @@
 import {
   ActivityHandler,
+  ActivityTypes,
   ConversationState,
   UserState,
   type Storage,
   type StatePropertyAccessor,
   type TurnContext,
 } from 'botbuilder';
-import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
+import { DialogSet, DialogTurnStatus, type DialogState } from '../dialogs/dialogFramework';
 import { ContactTeamHandoff } from '../dialogs/contactTeamHandoff';
 import { CustomerPhotos, type PendingPhotos } from '../dialogs/customerPhotos';
 import { FieldValidators } from '../dialogs/fieldValidators';
@@ -26,6 +27,7 @@ import type { Logger } from '../services/logging/logger';
 import { loadCarMakes, type CarMake } from '../services/recognition/carMakes';
 import type { Recognizer } from '../services/recognition/recognizer';
 import { ETagCheckedStorage } from './eTagCheckedStorage';
+import { JsonConversationState, JsonUserState } from './jsonBotState';
 import { createOnTurnError, type OnTurnError } from './onTurnError';
 import type { TurnRunner } from './server';
 
@@ -57,23 +59,21 @@ export interface SupportBotDeps {
  * dialog on every message, and saves conversation and user state at the end of every turn, so a
  * restart continues where the customer was.
  */
+/** Where botbuilder-dialogs keeps its memory-scope configuration for the turn (DialogStateManager). */
+const DIALOG_STATE_MANAGER_CONFIGURATION = 'DialogStateManagerConfiguration';
+/** The description of botbuilder-dialogs' private turn-state key "activityReceived was emitted". */
+const ACTIVITY_RECEIVED_EMITTED = 'ActivityReceivedEmitted';
+
 export class SupportBot extends ActivityHandler implements TurnRunner {
   private readonly dialogs: DialogSet;
   private readonly dialogState: StatePropertyAccessor<DialogState>;
+  /** Per-turn dialog bookkeeping carried from the first turn on; see run(). */
+  private readonly carriedTurnState = new Map<string | symbol, unknown>();
 
   constructor(private readonly deps: SupportBotDeps) {
     super();
     this.dialogState = deps.conversationState.createProperty<DialogState>('dialogState');
     this.dialogs = new DialogSet(this.dialogState).add(deps.mainDialog);
-
-    this.onMessage(async (context, next) => {
-      const dc = await this.dialogs.createContext(context);
-      const result = await dc.continueDialog();
-      if (result.status === DialogTurnStatus.empty) {
-        await dc.beginDialog(MAIN_DIALOG, { text: context.activity.text ?? '' } satisfies MainOptions);
-      }
-      await next();
-    });
 
     this.onMembersAdded(async (context, next) => {
       const botId = context.activity.recipient?.id;
@@ -95,8 +95,8 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
   } {
     // Conversation state is checked against concurrent turns; user state (recent ticket numbers
     // only) is shared by a customer's conversations, where the last write winning is fine.
-    const conversationState = new ConversationState(new ETagCheckedStorage(options.storage));
-    const userState = new UserState(options.storage);
+    const conversationState = new JsonConversationState(new ETagCheckedStorage(options.storage));
+    const userState = new JsonUserState(options.storage);
     const renderer = new ChannelRenderer();
     const aliases = new Map<string, string>();
     for (const make of options.carMakes ?? loadCarMakes()) {
@@ -124,9 +124,43 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
   }
 
   override async run(context: TurnContext): Promise<void> {
-    await super.run(context);
+    for (const [key, value] of this.carriedTurnState) context.turnState.set(key, value);
+    // A customer's message (nearly every turn) goes straight to the dialogs; ActivityHandler's
+    // event chain (turn, message and dialog handlers, promises at every step) dispatches the rest.
+    if (context.activity.type === (ActivityTypes.Message as string)) await this.onCustomerMessage(context);
+    else await super.run(context);
+    if (this.carriedTurnState.size === 0) this.learnCarriedTurnState(context);
     await this.deps.renderer.flush(context);
-    await this.deps.conversationState.saveChanges(context, false);
-    await this.deps.userState.saveChanges(context, false);
+    // Together, so they share one write to the store (see StateWriteBatcher). The user state (recent
+    // ticket numbers) is kept even when the conversation's write loses to a concurrent turn.
+    await Promise.all([
+      this.deps.conversationState.saveChanges(context, false),
+      this.deps.userState.saveChanges(context, false),
+    ]);
+  }
+
+  private async onCustomerMessage(context: TurnContext): Promise<void> {
+    const dc = await this.dialogs.createContext(context);
+    const result = await dc.continueDialog();
+    if (result.status === DialogTurnStatus.empty) {
+      await dc.beginDialog(MAIN_DIALOG, { text: context.activity.text ?? '' } satisfies MainOptions);
+    }
+  }
+
+  /**
+   * botbuilder-dialogs rebuilds two things on every turn that are the same on every turn:
+   * - the memory-scope configuration (a service collection and dependency graph per turn);
+   * - the "activityReceived" event, walked down to the innermost dialog (a DialogContext per level)
+   *   and bubbled back up, for dialogs that intercept messages in onPreBubbleEvent. None of ours
+   *   do: interruptions are decided in MainDialog.onContinueDialog.
+   * The first turn's configuration, and its "already emitted" mark, are set on every later turn.
+   */
+  private learnCarriedTurnState(context: TurnContext): void {
+    const configuration: unknown = context.turnState.get(DIALOG_STATE_MANAGER_CONFIGURATION);
+    if (configuration) this.carriedTurnState.set(DIALOG_STATE_MANAGER_CONFIGURATION, configuration);
+    for (const key of context.turnState.keys() as IterableIterator<unknown>) {
+      if (typeof key === 'symbol' && key.description === ACTIVITY_RECEIVED_EMITTED)
+        this.carriedTurnState.set(key, true);
+    }
   }
 }

@@ -86,15 +86,37 @@ export function matchChoice(
     return choices[index]?.value;
   }
 
-  const words = (choice: ChoiceSpec): string[] =>
-    [choice.label, choice.value, ...(choice.synonyms ?? [])].map(normaliseAnswer);
-  const exact = choices.find((choice) => words(choice).includes(answer));
+  const exact = choices.find((choice) => someWord(choice, (word) => word === answer));
   if (exact) return exact.value;
 
   const startsWith = choices.filter((choice) =>
-    words(choice).some(
+    someWord(
+      choice,
       (word) => word.length > 0 && (answer.startsWith(`${word} `) || answer.startsWith(`${word},`)),
     ),
   );
   return startsWith.length === 1 ? startsWith[0]?.value : undefined;
+}
+
+/** Whether any of the option's words (label, value, synonyms), normalised, passes `test`. */
+function someWord(choice: ChoiceSpec, test: (word: string) => boolean): boolean {
+  if (test(normalisedWord(choice.label)) || test(normalisedWord(choice.value))) return true;
+  return (choice.synonyms ?? []).some((synonym) => test(normalisedWord(synonym)));
+}
+
+/**
+ * Options' words normalised once: the same labels and synonyms (from code and data files) are
+ * matched on every answer. Bounded, in case some label is built from what a customer wrote.
+ */
+const normalisedWords = new Map<string, string>();
+const MAX_NORMALISED_WORDS = 5_000;
+
+function normalisedWord(word: string): string {
+  let normalised = normalisedWords.get(word);
+  if (normalised === undefined) {
+    normalised = normaliseAnswer(word);
+    if (normalisedWords.size >= MAX_NORMALISED_WORDS) normalisedWords.clear();
+    normalisedWords.set(word, normalised);
+  }
+  return normalised;
 }

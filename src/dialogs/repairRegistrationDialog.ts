@@ -7,7 +7,7 @@ import {
   type DialogState,
   type DialogTurnResult,
   type WaterfallStepContext,
-} from 'botbuilder-dialogs';
+} from './dialogFramework';
 import { z } from 'zod';
 import { ConflictError, RateLimitedError, ValidationError } from '../services/errors';
 import { formatDateInWords } from '../services/tickets/calendarDate';
@@ -296,7 +296,11 @@ export class RepairRegistrationDialog extends ComponentDialog {
     const input = this.registrationInput(context, state, photos);
     const idempotencyKey = `reg:${createHash('sha256').update(activity.conversation.id).digest('hex').slice(0, 24)}:${state.draftId}`;
     try {
-      const ticket = await this.deps.tickets.register(input, { idempotencyKey, actor: 'customer' });
+      // The customer's memory (recent tickets) is read while the ticket is written: one wait, not two.
+      const [ticket] = await Promise.all([
+        this.deps.tickets.register(input, { idempotencyKey, actor: 'customer' }),
+        this.deps.customerMemory.get(context, { recentTickets: [] }),
+      ]);
       await this.remember(context, ticket.ticketNumber);
       // The ticket has them now; later photos start a new set.
       await this.deps.photos.clear(context);

@@ -3,7 +3,7 @@ import {
   WaterfallDialog,
   type DialogTurnResult,
   type WaterfallStepContext,
-} from 'botbuilder-dialogs';
+} from './dialogFramework';
 import { RateLimitedError } from '../services/errors';
 import { formatDateInWords } from '../services/tickets/calendarDate';
 import type { TicketView } from '../services/tickets/types';

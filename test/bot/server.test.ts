@@ -2,28 +2,44 @@ import assert from 'node:assert/strict';
 import { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { loadConfig } from '../../src/config';
 import { closeServer, makeServer, type SupportServer } from '../../src/bot/server';
+import { SupportAdapter } from '../../src/bot/supportAdapter';
 import { memoryLogger } from '../support/silentLogger';
 
 interface Running {
   base: string;
   turns: string[];
+  /** The server's log lines (JSON); the logger logs at debug unless a test lowers it. */
+  log: ReturnType<typeof memoryLogger>;
   close(): Promise<void>;
   support: SupportServer;
 }
 
-async function startServer(env: Record<string, string> = {}, ready = true): Promise<Running> {
+type AdapterKind = 'CloudAdapter' | 'SupportAdapter';
+
+async function startServer(
+  env: Record<string, string> = {},
+  ready = true,
+  kind: AdapterKind = 'CloudAdapter',
+): Promise<Running> {
   const config = loadConfig({ BODY_LIMIT_BYTES: '2048', ...env });
   const turns: string[] = [];
   const bot = new ActivityHandler();
   bot.onMessage(async (context, next) => {
     turns.push(context.activity.text ?? '');
-    await context.sendActivity(`you said ${context.activity.text ?? ''}`);
+    if (context.activity.deliveryMode === 'expectReplies') {
+      const timestamp = context.activity.timestamp as unknown;
+      await context.sendActivity(
+        `you said ${context.activity.text ?? ''}${timestamp instanceof Date ? ` at ${timestamp.toISOString()}` : ''}`,
+      );
+    }
     await next();
   });
-  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({ ...config.botAuth }));
+  const auth = new ConfigurationBotFrameworkAuthentication({ ...config.botAuth });
+  const adapter = kind === 'SupportAdapter' ? new SupportAdapter(auth) : new CloudAdapter(auth);
+  const log = memoryLogger();
   const support = makeServer({
     config,
-    logger: memoryLogger().logger,
+    logger: log.logger,
     adapter,
     bot,
     readiness: () => Promise.resolve({ ready, checks: { store: ready } }),
@@ -35,6 +51,7 @@ async function startServer(env: Record<string, string> = {}, ready = true): Prom
   return {
     base: `http://127.0.0.1:${port}`,
     turns,
+    log,
     support,
     close: () =>
       new Promise<void>((resolve) => {
@@ -57,6 +74,79 @@ const activity = (text: string): Record<string, unknown> => ({
 describe('HTTP server', () => {
   let running: Running;
   afterEach(async () => running?.close());
+
+  describe("POST /api/messages with the app's SupportAdapter", () => {
+    it('when an activity arrives with expectReplies, it runs the turn with Date timestamps and returns the replies', async () => {
+      running = await startServer({}, true, 'SupportAdapter');
+      const res = await fetch(`${running.base}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...activity('hello'), timestamp: '2026-03-12T02:00:00.000Z' }),
+      });
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as { activities: Array<{ text: string }> };
+      assert.deepEqual(
+        body.activities.map((reply) => reply.text),
+        ['you said hello at 2026-03-12T02:00:00.000Z'],
+      );
+      assert.deepEqual(running.turns, ['hello']);
+    });
+
+    it('when an activity arrives for normal delivery, it runs the turn and answers 200 with no body', async () => {
+      running = await startServer({}, true, 'SupportAdapter');
+      const res = await fetch(`${running.base}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...activity('hello'), deliveryMode: 'normal' }),
+      });
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), '');
+      assert.deepEqual(running.turns, ['hello']);
+    });
+
+    it('when logging at info, a turn answered 200 writes no request line; a refused one does', async () => {
+      running = await startServer({}, true, 'SupportAdapter');
+      running.log.logger.level = 'info';
+      const post = (body: string): Promise<Response> =>
+        fetch(`${running.base}/api/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+      assert.equal((await post(JSON.stringify(activity('hello')))).status, 200);
+      assert.equal((await post('{"type": "message",')).status, 400);
+      await new Promise((resolve) => setImmediate(resolve));
+      const requests = running.log.lines
+        .map((line) => JSON.parse(line) as { msg?: string; level?: string; status?: number })
+        .filter((line) => line.msg === 'request');
+      assert.deepEqual(
+        requests.map((line) => [line.level, line.status]),
+        [['info', 400]],
+      );
+    });
+
+    it('when a MicrosoftAppId is configured and the request has no valid token, it answers 401 with a JSON error and runs no turn', async () => {
+      running = await startServer(
+        {
+          MicrosoftAppId: '00000000-0000-0000-0000-000000000001',
+          MicrosoftAppPassword: 'not-a-real-password',
+        },
+        true,
+        'SupportAdapter',
+      );
+      for (const authorization of [undefined, 'Bearer not-a-jwt']) {
+        const res = await fetch(`${running.base}/api/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+          body: JSON.stringify({ ...activity('hi'), channelId: 'directline' }),
+        });
+        assert.equal(res.status, 401, `with authorization ${String(authorization)}`);
+        const body = (await res.json()) as { error: { code: string } };
+        assert.equal(body.error.code, 'unauthorized');
+      }
+      assert.deepEqual(running.turns, []);
+    });
+  });
 
   it('when asked /healthz, it answers 200 while the process is up', async () => {
     running = await startServer();
@@ -115,6 +205,19 @@ describe('HTTP server', () => {
     assert.equal(res.status, 400);
     const body = (await res.json()) as { error: { message: string } };
     assert.match(body.error.message, /type/);
+    assert.deepEqual(running.turns, []);
+  });
+
+  it('when the body is not JSON, it answers 415 with a JSON error and runs no turn', async () => {
+    running = await startServer();
+    const res = await fetch(`${running.base}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'type=message&text=hi',
+    });
+    assert.equal(res.status, 415);
+    const body = (await res.json()) as { error: { code: string } };
+    assert.equal(body.error.code, 'invalid_request');
     assert.deepEqual(running.turns, []);
   });
 

@@ -95,6 +95,30 @@ describe('loadConfig', () => {
     assert.ok(problems.some((p) => p.startsWith('TWILIO_FROM_NUMBER:')));
   });
 
+  it('when the store is embedded, conversation state is cached (32 MB); with a shared MongoDB it is not, unless asked for', () => {
+    assert.equal(loadConfig({}, '/srv/bot').store.stateCacheBytes, 32 * 1024 * 1024);
+    const shared = { MONGODB_URI: 'mongodb://db:27017/support' };
+    assert.equal(loadConfig(shared, '/srv/bot').store.stateCacheBytes, 0);
+    assert.equal(
+      loadConfig({ ...shared, STATE_CACHE: 'on', STATE_CACHE_MB: '8' }, '/srv/bot').store.stateCacheBytes,
+      8 * 1024 * 1024,
+    );
+    assert.equal(loadConfig({ STATE_CACHE: 'off' }, '/srv/bot').store.stateCacheBytes, 0);
+    assert.equal(loadConfig({ STATE_CACHE_MB: '0' }, '/srv/bot').store.stateCacheBytes, 0);
+  });
+
+  it('when the state cache settings are not understood, it names them', () => {
+    const problems = problemsOf({ STATE_CACHE: 'sometimes', STATE_CACHE_MB: '-1' });
+    assert.ok(
+      problems.some((p) => p.startsWith('STATE_CACHE:')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith('STATE_CACHE_MB:')),
+      problems.join('\n'),
+    );
+  });
+
   it('when a secret is too short to be safe, it refuses it', () => {
     const problems = problemsOf({ BACKOFFICE_TOKEN: 'short' });
     assert.ok(problems.some((p) => p.startsWith('BACKOFFICE_TOKEN:')));

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Storage, StoreItems } from 'botbuilder';
-import { Schema, type Connection, type Model } from 'mongoose';
+import type { Connection, mongo } from 'mongoose';
+import { UnavailableError } from '../errors';
+import { StateCache, type CachedState } from './stateCache';
+import { StateWriteBatcher } from './stateWriteBatcher';
 
 interface BotStateDocument {
   _id: string;
@@ -17,42 +20,75 @@ export class ETagConflictError extends Error {
   }
 }
 
-const DUPLICATE_KEY = 11000;
+/**
+ * A Storage that remembers the JSON text (without the eTag) of each item its read() returned, so
+ * change detection can compare against it instead of serialising the item again (see JsonBotState).
+ */
+export interface StoredText {
+  storedText(item: object): string | undefined;
+}
+
+export function hasStoredText(storage: Storage): storage is Storage & StoredText {
+  return typeof (storage as Partial<StoredText>).storedText === 'function';
+}
+
+export interface MongoStorageOptions {
+  /** Default 'botstate'. */
+  collectionName?: string;
+  /**
+   * Keep what this process wrote last (up to `maxBytes` of state JSON) and serve reads from it.
+   * Only when no other process writes these keys: the embedded store (this process owns it), or
+   * one instance per conversation. See StateCache.
+   */
+  cache?: { maxBytes: number };
+}
 
 /**
  * botbuilder Storage on the project's MongoDB store, with MemoryStorage's eTag rules: a write
  * carrying an eTag only succeeds if the stored item still has it; '*' or no eTag overwrites.
+ *
+ * A turn reads and writes its state once each, so this talks to the driver's collection directly
+ * (one round trip per call, none of mongoose's query building and casting); with the cache on, a
+ * conversation whose last turn ran in this process is read from memory.
  */
-export class MongoStorage implements Storage {
-  private readonly model: Model<BotStateDocument>;
+export class MongoStorage implements Storage, StoredText {
+  private readonly collectionName: string;
+  private readonly cache: StateCache | undefined;
+  private readonly writer: StateWriteBatcher;
+  private db: mongo.Db | undefined;
+  private collection: mongo.Collection<BotStateDocument> | undefined;
+  private readonly texts = new WeakMap<object, string>();
 
-  constructor(connection: Connection, collectionName = 'botstate') {
-    const schema = new Schema<BotStateDocument>(
-      {
-        _id: { type: String, required: true },
-        state: { type: String, required: true },
-        eTag: { type: String, required: true },
-        updatedAt: { type: Date, required: true },
-      },
-      { collection: collectionName, versionKey: false },
-    );
-    this.model =
-      (connection.models[collectionName] as Model<BotStateDocument> | undefined) ??
-      connection.model<BotStateDocument>(collectionName, schema);
+  constructor(
+    private readonly connection: Connection,
+    options: MongoStorageOptions = {},
+  ) {
+    this.collectionName = options.collectionName ?? 'botstate';
+    this.cache =
+      options.cache && options.cache.maxBytes > 0 ? new StateCache(options.cache.maxBytes) : undefined;
+    this.writer = new StateWriteBatcher(() => ({ db: this.database(), name: this.collectionName }));
   }
 
   async read(keys: string[]): Promise<StoreItems> {
-    if (keys.length === 0) return {};
-    const docs = await this.model
-      .find({ _id: { $in: keys } })
-      .lean()
-      .exec();
     const items: StoreItems = {};
-    for (const doc of docs) {
-      const state = JSON.parse(doc.state) as Record<string, unknown>;
-      items[doc._id] = { ...state, eTag: doc.eTag };
+    const missing: string[] = [];
+    for (const key of keys) {
+      const cached = this.cache?.get(key);
+      if (cached) items[key] = this.parse(cached);
+      else missing.push(key);
     }
+    if (missing.length === 0) return items;
+    const docs = await this.states()
+      .find(missing.length === 1 ? { _id: missing[0] } : { _id: { $in: missing } }, {
+        projection: { state: 1, eTag: 1 },
+      })
+      .toArray();
+    for (const doc of docs) items[doc._id] = this.parse({ json: doc.state, eTag: doc.eTag });
     return items;
+  }
+
+  storedText(item: object): string | undefined {
+    return this.texts.get(item);
   }
 
   async write(changes: StoreItems): Promise<void> {
@@ -63,25 +99,63 @@ export class MongoStorage implements Storage {
 
   async delete(keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    await this.model.deleteMany({ _id: { $in: keys } }).exec();
+    for (const key of keys) this.cache?.writeStarted(key);
+    try {
+      await this.states().deleteMany({ _id: { $in: keys } });
+    } finally {
+      for (const key of keys) this.cache?.writeEnded(key, undefined);
+    }
   }
 
   private async writeOne(key: string, item: Record<string, unknown>): Promise<void> {
     const { eTag: expected, ...rest } = item;
-    const update = { state: JSON.stringify(rest), eTag: randomUUID(), updatedAt: new Date() };
-    if (expected === undefined || expected === null || expected === '*' || expected === '') {
-      await this.model.updateOne({ _id: key }, { $set: update }, { upsert: true }).exec();
-      return;
-    }
-    if (typeof expected !== 'string') throw new TypeError(`Storage: the eTag of "${key}" must be a string`);
-    const result = await this.model.updateOne({ _id: key, eTag: expected }, { $set: update }).exec();
-    if (result.matchedCount === 1) return;
-    // No match: either someone else wrote it (conflict) or it was never stored (first write wins).
+    if (expected !== undefined && expected !== null && typeof expected !== 'string')
+      throw new TypeError(`Storage: the eTag of "${key}" must be a string`);
+    const written: CachedState = { json: JSON.stringify(rest), eTag: randomUUID() };
+    const set: Omit<BotStateDocument, '_id'> = {
+      state: written.json,
+      eTag: written.eTag,
+      updatedAt: new Date(),
+    };
+    this.cache?.writeStarted(key);
+    let succeeded = false;
     try {
-      await this.model.create({ _id: key, ...update });
-    } catch (error) {
-      if ((error as { code?: unknown }).code === DUPLICATE_KEY) throw new ETagConflictError(key);
-      throw error;
+      // With an eTag: update only that version; an item never stored is created (first write wins),
+      // and one stored with another eTag makes the upsert collide on _id: a concurrent turn won.
+      const outcome = await this.writer.write({
+        key,
+        filter: !expected || expected === '*' ? { _id: key } : { _id: key, eTag: expected },
+        set,
+        size: written.json.length + key.length,
+      });
+      if (outcome === 'duplicateKey') throw new ETagConflictError(key);
+      succeeded = true;
+    } finally {
+      this.cache?.writeEnded(key, succeeded ? written : undefined);
     }
+  }
+
+  /** A fresh object every time: the turn mutates what it reads. */
+  private parse(stored: CachedState): Record<string, unknown> {
+    const state = JSON.parse(stored.json) as Record<string, unknown>;
+    this.texts.set(state, stored.json);
+    state.eTag = stored.eTag;
+    return state;
+  }
+
+  private database(): mongo.Db {
+    const db = this.connection.db;
+    if (!db) throw new UnavailableError('The store is not connected');
+    return db;
+  }
+
+  /** The driver's collection for the connection's current database (reconnects may replace it). */
+  private states(): mongo.Collection<BotStateDocument> {
+    const db = this.database();
+    if (db !== this.db || !this.collection) {
+      this.db = db;
+      this.collection = db.collection<BotStateDocument>(this.collectionName);
+    }
+    return this.collection;
   }
 }

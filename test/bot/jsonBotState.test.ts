@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import {
+  MemoryStorage,
+  TestAdapter,
+  TurnContext,
+  type Activity,
+  type Storage,
+  type StoreItems,
+} from 'botbuilder';
+import { JsonConversationState, JsonUserState } from '../../src/bot/jsonBotState';
+import { MongoStorage } from '../../src/services/store/mongoStorage';
+import { startTestStore, type TestStore } from '../support/testStore';
+
+/** MemoryStorage that records what each write carried. */
+class RecordingStorage implements Storage {
+  readonly writes: StoreItems[] = [];
+  readonly deletes: string[][] = [];
+  private readonly inner = new MemoryStorage();
+
+  read(keys: string[]): Promise<StoreItems> {
+    return this.inner.read(keys);
+  }
+
+  write(changes: StoreItems): Promise<void> {
+    this.writes.push(JSON.parse(JSON.stringify(changes)) as StoreItems);
+    return this.inner.write(changes);
+  }
+
+  delete(keys: string[]): Promise<void> {
+    this.deletes.push(keys);
+    return this.inner.delete(keys);
+  }
+}
+
+function turn(conversationId = 'conv-1', userId = 'user-1'): TurnContext {
+  return new TurnContext(new TestAdapter(), {
+    type: 'message',
+    channelId: 'test',
+    conversation: { id: conversationId },
+    from: { id: userId },
+    recipient: { id: 'bot' },
+    text: 'hi',
+  } as Activity);
+}
+
+describe('JsonConversationState / JsonUserState (BotState with JSON change detection)', () => {
+  it('when a turn changes a property, the state is written once with eTag "*"; when the next turn changes nothing, nothing is written', async () => {
+    const storage = new RecordingStorage();
+    const state = new JsonConversationState(storage);
+    const count = state.createProperty<number>('count');
+
+    const first = turn();
+    await count.set(first, 1);
+    await state.saveChanges(first);
+    await state.saveChanges(first); // saved already: nothing new
+    const second = turn();
+    assert.equal(await count.get(second, 0), 1);
+    await state.saveChanges(second);
+
+    assert.deepEqual(storage.writes, [{ 'test/conversations/conv-1/': { count: 1, eTag: '*' } }]);
+  });
+
+  it('when a nested value changes in place, the change is seen and written', async () => {
+    const storage = new RecordingStorage();
+    const state = new JsonUserState(storage);
+    const memory = state.createProperty<{ tickets: string[] }>('memory');
+    const first = turn();
+    await memory.set(first, { tickets: [] });
+    await state.saveChanges(first);
+
+    const second = turn();
+    (await memory.get(second))!.tickets.push('CK-23456789');
+    await state.saveChanges(second);
+
+    assert.equal(storage.writes.length, 2);
+    assert.deepEqual(storage.writes[1], {
+      'test/users/user-1/': { memory: { tickets: ['CK-23456789'] }, eTag: '*' },
+    });
+  });
+
+  it('when saving is forced, the state is written even unchanged; cleared, it is written empty; deleted, it is gone', async () => {
+    const storage = new RecordingStorage();
+    const state = new JsonConversationState(storage);
+    const count = state.createProperty<number>('count');
+    const first = turn();
+    await count.set(first, 1);
+    await state.saveChanges(first);
+
+    const second = turn();
+    await state.load(second);
+    await state.saveChanges(second, true);
+    await state.clear(second);
+    assert.equal(state.get(second)?.count, undefined);
+    await state.saveChanges(second);
+    await state.delete(second);
+
+    assert.equal(storage.writes.length, 3);
+    assert.deepEqual(storage.writes[1], { 'test/conversations/conv-1/': { count: 1, eTag: '*' } });
+    assert.deepEqual(storage.writes[2], { 'test/conversations/conv-1/': { eTag: '*' } });
+    assert.deepEqual(storage.deletes, [['test/conversations/conv-1/']]);
+    assert.deepEqual(await storage.read(['test/conversations/conv-1/']), {});
+    assert.equal(state.get(second), undefined);
+  });
+
+  describe('on MongoStorage (the store keeps the state as JSON text)', () => {
+    let store: TestStore;
+    beforeEach(async () => {
+      store = await startTestStore();
+    });
+    afterEach(async () => store.close());
+
+    it('when a turn reads the state and changes nothing, nothing is written; when it changes something, it is stored', async () => {
+      const storage = new MongoStorage(store.connection);
+      const state = new JsonConversationState(storage);
+      const steps = state.createProperty<string[]>('steps');
+      const first = turn('conv-2');
+      await steps.set(first, ['restart the phone', 'update the firmware']);
+      await state.saveChanges(first);
+      const stored = async (): Promise<unknown> =>
+        (
+          await store.connection
+            .collection('botstate')
+            .findOne({ _id: 'test/conversations/conv-2/' as never })
+        )?.eTag;
+      const eTagAfterFirst = await stored();
+
+      const second = turn('conv-2');
+      assert.deepEqual(await steps.get(second), ['restart the phone', 'update the firmware']);
+      await state.saveChanges(second);
+      assert.equal(await stored(), eTagAfterFirst, 'an unchanged state is not written again');
+
+      const third = turn('conv-2');
+      (await steps.get(third))!.push('try another cable');
+      await state.saveChanges(third);
+      assert.notEqual(await stored(), eTagAfterFirst);
+      assert.deepEqual(await steps.get(turn('conv-2')), [
+        'restart the phone',
+        'update the firmware',
+        'try another cable',
+      ]);
+    });
+  });
+});
