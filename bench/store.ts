@@ -254,7 +254,8 @@ async function main(): Promise<void> {
     const server = new EmbeddedMongoServer({ dataDir, thread });
     try {
       await server.start();
-      results.push(await measure(`embedded (${thread}, durable)`, server.uri));
+      // The way the app connects (database.ts): through the store's Unix socket when it has one.
+      results.push(await measure(`embedded (${thread}, durable)`, server.localUri));
     } finally {
       await server.close();
       await fs.rm(dataDir, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import type { Logger } from '../../logging/logger';
-import { MongoWireServer, type MongoWireServerOptions } from './mongoWireServer';
+import { MongoWireServer, unixSocketUri, type MongoWireServerOptions } from './mongoWireServer';
 import { workerMessageSchema, type WorkerOptions } from './storeWorkerProtocol';
 
 export interface EmbeddedMongoOptions {
@@ -24,6 +24,8 @@ export interface EmbeddedMongoOptions {
   ttlIntervalMs?: number;
   /** Online journal compaction threshold (bytes appended since the last snapshot). */
   compactAfterBytes?: number;
+  /** Also listen on a Unix domain socket (see MongoWireServerOptions.unixSocket). Default true. */
+  unixSocket?: boolean;
 }
 
 /** A worker that doesn't finish closing in this time is terminated (its journal is fsync'd per write anyway). */
@@ -46,6 +48,7 @@ export class EmbeddedMongoServer {
   private worker: Worker | null = null;
   private workerExited: Promise<void> | null = null;
   private boundPort: number | null = null;
+  private boundSocketPath: string | null = null;
   private started = false;
   private closing: Promise<void> | null = null;
 
@@ -65,6 +68,7 @@ export class EmbeddedMongoServer {
       await server.start();
       this.inline = server;
       this.boundPort = server.port;
+      this.boundSocketPath = server.socketPath;
       return;
     }
     await this.startWorker();
@@ -79,6 +83,21 @@ export class EmbeddedMongoServer {
   get port(): number {
     if (this.boundPort === null) throw new Error('the embedded store is not started');
     return this.boundPort;
+  }
+
+  /** The Unix domain socket it also listens on (valid after start), or null. */
+  get socketPath(): string | null {
+    return this.boundSocketPath;
+  }
+
+  /**
+   * The URI for clients in this process or on this host (the application itself): through the
+   * Unix socket when there is one (cheaper per round trip than loopback TCP), else `uri`. Tools
+   * such as mongosh and Compass can use either.
+   */
+  get localUri(): string {
+    if (this.boundPort === null) throw new Error('the embedded store is not started');
+    return this.boundSocketPath === null ? this.uri : unixSocketUri(this.boundSocketPath);
   }
 
   /** Stops accepting, ends connections, then flushes, fsyncs and closes the journal. */
@@ -115,6 +134,7 @@ export class EmbeddedMongoServer {
       cursorTimeoutMs: this.options.cursorTimeoutMs,
       ttlIntervalMs: this.options.ttlIntervalMs,
       compactAfterBytes: this.options.compactAfterBytes,
+      unixSocket: this.options.unixSocket,
       logLevel: this.logger.level,
     };
     // Run from TypeScript sources (tests, tsx), the worker needs the same loader; compiled, it doesn't.
@@ -152,6 +172,7 @@ export class EmbeddedMongoServer {
           case 'ready':
             ready = true;
             this.boundPort = message.port;
+            this.boundSocketPath = message.socketPath;
             resolve();
             return;
           case 'failed':

@@ -31,7 +31,7 @@ function run(port: NonNullable<typeof parentPort>): void {
     );
   });
   server.start().then(
-    () => send({ type: 'ready', port: server.port }),
+    () => send({ type: 'ready', port: server.port, socketPath: server.socketPath }),
     (error: unknown) => {
       send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
       port.close();

@@ -8,14 +8,15 @@ export const workerOptionsSchema = z.object({
   cursorTimeoutMs: z.number().positive().optional(),
   ttlIntervalMs: z.number().positive().optional(),
   compactAfterBytes: z.number().positive().optional(),
+  unixSocket: z.boolean().optional(),
   logLevel: z.string(),
 });
 
 export type WorkerOptions = z.infer<typeof workerOptionsSchema>;
 
-/** Messages from the worker: started (with its port), failed, a log line, closed. */
+/** Messages from the worker: started (with its port and Unix socket), failed, a log line, closed. */
 export const workerMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready'), port: z.number().int() }),
+  z.object({ type: z.literal('ready'), port: z.number().int(), socketPath: z.string().nullable() }),
   z.object({ type: z.literal('failed'), message: z.string() }),
   z.object({ type: z.literal('log'), line: z.string() }),
   z.object({ type: z.literal('closed') }),

@@ -121,6 +121,7 @@ describe('EmbeddedMongoServer', () => {
       const server = new EmbeddedMongoServer({ dataDir, logger });
       servers.push(server);
       await server.start();
+      assert.equal(server.socketPath, path.join(dataDir, 'store.sock'));
       const mongo = await client(server);
       await mongo
         .db('app')
@@ -151,6 +152,27 @@ describe('EmbeddedMongoServer', () => {
           .findOne({ _id: 'k' as never }))!.v,
         1,
       );
+    });
+
+    it('when started, it also listens on a private Unix socket that localUri reaches, removed on close', async () => {
+      const server = new EmbeddedMongoServer({ dataDir: null });
+      servers.push(server);
+      await server.start();
+      const socketPath = server.socketPath;
+      assert.ok(socketPath !== null && socketPath.endsWith(`carlinkit-store-${server.port}.sock`));
+      assert.equal((await fs.stat(socketPath)).mode & 0o777, 0o600);
+      assert.equal(server.localUri, `mongodb://${encodeURIComponent(socketPath)}/`);
+      const mongo = new MongoClient(server.localUri, { serverSelectionTimeoutMS: 2_000 });
+      clients.push(mongo);
+      await mongo.db('app').collection('x').insertOne({ a: 1 });
+      const you = await mongo.db('admin').command({ whatsmyuri: 1 });
+      assert.equal(you.you, 'anonymous unix socket:27017');
+      assert.equal(await mongo.db('app').collection('x').countDocuments(), 1);
+      await mongo.close();
+      clients.length = 0;
+      await server.close();
+      servers.length = 0;
+      await assert.rejects(fs.stat(socketPath), { code: 'ENOENT' });
     });
 
     it('when the worker cannot start (the port is taken), start rejects with the reason', async () => {
@@ -400,6 +422,33 @@ describe('EmbeddedMongoServer', () => {
         db.command({ getMore: id, collection: 'many' }),
         (error: { code?: number }) => error.code === 43,
       );
+    });
+
+    it('when a store that died left its socket file behind, the next store on that port replaces it', async () => {
+      const probe = net.createServer();
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+      const port = (probe.address() as net.AddressInfo).port;
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+      // A socket file nobody listens on: bound elsewhere, moved into place, its server closed.
+      const stale = path.join(os.tmpdir(), `carlinkit-store-${port}.sock`);
+      const bound = path.join(await tempDir(), 'dead.sock');
+      const dead = net.createServer();
+      await new Promise<void>((resolve) => dead.listen(bound, resolve));
+      await fs.rename(bound, stale);
+      await new Promise<void>((resolve) => dead.close(() => resolve()));
+      assert.ok((await fs.lstat(stale)).isSocket());
+
+      const server = await startServer({ port });
+      assert.equal(server.socketPath, stale);
+      const mongo = new MongoClient(server.localUri, { serverSelectionTimeoutMS: 2_000 });
+      clients.push(mongo);
+      assert.equal((await mongo.db('admin').command({ ping: 1 })).ok, 1);
+    });
+
+    it('when started with unixSocket false, there is no socket and localUri is the TCP uri', async () => {
+      const server = await startServer({ unixSocket: false });
+      assert.equal(server.socketPath, null);
+      assert.equal(server.localUri, server.uri);
     });
 
     it('when closed while a client is connected, close resolves and the port stops accepting', async () => {
