@@ -9,7 +9,13 @@ import { SERVICE_TIME_ZONE, addDays, calendarDateOf } from './calendarDate';
 import { systemClock, type Clock } from './clock';
 import { nextStatus } from './lifecycle';
 import { LookupLimiter } from './lookupLimiter';
-import { TICKET_FACT_FIELDS, TicketFactsCache, factsOf, type TicketFacts } from './ticketFactsCache';
+import {
+  TICKET_FACT_FIELDS,
+  TicketFactsCache,
+  cachedTicketOf,
+  type TicketFacts,
+  type TicketFixedParts,
+} from './ticketFactsCache';
 import { parseInput } from './parseInput';
 import {
   ticketModel,
@@ -20,7 +26,7 @@ import {
 } from './ticketModel';
 import { generateTicketNumber } from './ticketNumber';
 import { outboxUpdate } from './ticketOutboxState';
-import { formatMoney, toTicketView } from './ticketView';
+import { formatMoney, toTicketView, type ViewableTicket } from './ticketView';
 import {
   actorSchema,
   idempotencyKeySchema,
@@ -60,7 +66,22 @@ export interface ActOptions {
 const DUPLICATE_KEY = 11000;
 
 /** What a back-office view shows: the SMS texts and the idempotency data stay in the store. */
-const VIEW_PROJECTION = { idempotencyHash: 0, 'outbox.body': 0, 'outbox.to': 0 } as const;
+const VIEW_PROJECTION = { idempotencyHash: 0, idempotencyKey: 0, 'outbox.body': 0, 'outbox.to': 0 } as const;
+
+/**
+ * The same, less what the facts cache already holds (TicketFixedParts): the reply to a lifecycle
+ * change is most of its CPU cost on both sides of the wire, and these fields are half of it.
+ */
+const CHANGED_PROJECTION = {
+  ...VIEW_PROJECTION,
+  product: 0,
+  customer: 0,
+  origin: 0,
+  attachments: 0,
+  'warranty.preliminary': 0,
+  history: 0,
+  createdAt: 0,
+} as const;
 
 /** The customer's view never shows the outbox, so it is not even read. */
 const CUSTOMER_PROJECTION = { outbox: 0, idempotencyHash: 0, idempotencyKey: 0 } as const;
@@ -174,7 +195,7 @@ export class TicketService {
       try {
         // Validated by zod and built from typed values: straight to the driver (see the class comment).
         await this.model.collection.insertOne(withoutUndefined(doc));
-        this.facts.set(factsOf(doc));
+        this.facts.set(cachedTicketOf(doc));
         this.deps.logger.info(
           { ticketNumber, channel: registration.origin.channel, productId: product.id },
           'ticket registered',
@@ -280,6 +301,7 @@ export class TicketService {
         fresh = true;
       }
       let update: Record<string, unknown>;
+      let entry: HistoryDoc;
       try {
         if (options.expectedVersion !== undefined && facts.version !== options.expectedVersion) {
           throw new ConflictError(
@@ -287,7 +309,7 @@ export class TicketService {
             { currentVersion: facts.version, status: facts.status },
           );
         }
-        update = this.change(facts, parsed, actor, this.clock.now());
+        ({ update, entry } = this.change(facts, parsed, actor, this.clock.now()));
       } catch (error) {
         // Refuse on what the store says, never on a cached hint: read it and decide again.
         if (!fresh && error instanceof ConflictError) {
@@ -296,16 +318,20 @@ export class TicketService {
         }
         throw error;
       }
-      const updated = (await this.model.collection.findOneAndUpdate(
+      const fixed = facts.fixed;
+      const reply = (await this.model.collection.findOneAndUpdate(
         { _id: facts._id, version: facts.version },
         withoutUndefined(update),
         {
           returnDocument: 'after',
-          projection: VIEW_PROJECTION,
+          projection: fixed ? CHANGED_PROJECTION : VIEW_PROJECTION,
         },
-      )) as TicketDoc | null;
-      if (updated) {
-        this.facts.set(factsOf(updated));
+      )) as ChangedFields | null;
+      if (reply) {
+        // The write matched facts.version, so the cached history is the one it appended `entry` to.
+        // Without the fixed parts the reply came with VIEW_PROJECTION: the whole viewable ticket.
+        const updated = fixed ? withFixedParts(reply, fixed, entry) : (reply as ViewableTicket);
+        this.facts.set(cachedTicketOf(updated));
         this.deps.logger.info(
           { ticketNumber: number, action: parsed.type, from: facts.status, to: updated.status, actor },
           'ticket changed',
@@ -396,7 +422,7 @@ export class TicketService {
     action: ParsedTicketAction,
     actor: string,
     now: Date,
-  ): Record<string, unknown> {
+  ): { update: Record<string, unknown>; entry: HistoryDoc } {
     const to = nextStatus(doc.status, action.type);
     const set: Record<string, unknown> = { status: to, updatedAt: now };
     let event: NotificationEvent | undefined;
@@ -522,7 +548,7 @@ export class TicketService {
       // Due now; an earlier due time only makes the dispatcher look a little sooner, which is harmless.
       set.outboxDueAt = now;
     }
-    return { $set: set, $push: push, $inc: inc };
+    return { update: { $set: set, $push: push, $inc: inc }, entry };
   }
 
   /** Judged on the registration day (the claim date), not the inspection day: the post's delays never cost the warranty. */
@@ -554,6 +580,29 @@ export class TicketService {
       nextAttemptAt: now,
     };
   }
+}
+
+/** A lifecycle change's reply under CHANGED_PROJECTION: the ticket less its TicketFixedParts. */
+type ChangedFields = Omit<
+  ViewableTicket,
+  'product' | 'customer' | 'origin' | 'attachments' | 'history' | 'createdAt' | 'warranty'
+> & { warranty?: { final?: ViewableTicket['warranty']['final'] } };
+
+/**
+ * The whole ticket again: the reply's changeable fields, the cached fixed ones, the history plus
+ * `entry`. Filled into the reply (the driver's fresh object, ours alone) rather than copied.
+ */
+function withFixedParts(reply: ChangedFields, fixed: TicketFixedParts, entry: HistoryDoc): ViewableTicket {
+  const final = reply.warranty?.final;
+  return Object.assign(reply, {
+    product: fixed.product,
+    customer: fixed.customer,
+    origin: fixed.origin,
+    attachments: fixed.attachments,
+    warranty: final ? { preliminary: fixed.preliminary, final } : { preliminary: fixed.preliminary },
+    history: [...fixed.history, entry],
+    createdAt: fixed.createdAt,
+  });
 }
 
 function isDuplicateKey(error: unknown): boolean {

@@ -1,7 +1,8 @@
 import { formatMailingAddress } from '../notifications/ticketMessages';
 import { formatDateInWords } from './calendarDate';
 import type { TicketDoc } from './ticketModel';
-import type { HistoryEntryView, QuoteView, TicketStatus, TicketView } from './types';
+import type { WarrantyAssessment } from './warranty';
+import type { HistoryEntryView, NotificationView, QuoteView, TicketStatus, TicketView } from './types';
 
 /** The status in the customer's words. */
 export const STATUS_LABELS: Readonly<Record<TicketStatus, string>> = {
@@ -21,6 +22,9 @@ export const STATUS_LABELS: Readonly<Record<TicketStatus, string>> = {
 
 export type Audience = 'customer' | 'backoffice';
 
+/** A ticket as read for a view: the idempotency data is never needed, so never read. */
+export type ViewableTicket = Omit<TicketDoc, 'idempotencyKey' | 'idempotencyHash'>;
+
 export function formatMoney(amountMinor: number, currency: string): string {
   return `${currency} ${(amountMinor / 100).toFixed(2)}`;
 }
@@ -37,7 +41,7 @@ export function quoteView(quote: NonNullable<TicketDoc['quote']>): QuoteView {
   };
 }
 
-function nextStep(doc: TicketDoc): string {
+function nextStep(doc: ViewableTicket): string {
   const model = doc.product.model;
   const by = doc.expectedCompletion
     ? ` We expect to finish by ${formatDateInWords(doc.expectedCompletion)}.`
@@ -87,7 +91,7 @@ function historyView(entry: TicketDoc['history'][number], audience: Audience): H
 }
 
 /** A stored ticket as a plain object for its audience: customers never see agents' notes or the outbox. */
-export function toTicketView(doc: TicketDoc, audience: Audience): TicketView {
+export function toTicketView(doc: ViewableTicket, audience: Audience): TicketView {
   const { product, customer, origin } = doc;
   const view: TicketView = {
     ticketNumber: doc.ticketNumber,
@@ -110,12 +114,15 @@ export function toTicketView(doc: TicketDoc, audience: Audience): TicketView {
       name: customer.name,
       phone: customer.phone,
       email: customer.email,
-      returnAddress: stripUndefined({ ...customer.returnAddress }),
+      returnAddress: compact(customer.returnAddress),
     },
     origin: {
       channel: origin.channel,
       conversationId: origin.conversationId,
-      ...(origin.conversationReference ? { conversationReference: origin.conversationReference } : {}),
+      // Copied: the service caches what registration fixed, and a caller's edit must not reach it.
+      ...(origin.conversationReference
+        ? { conversationReference: structuredClone(origin.conversationReference) }
+        : {}),
     },
     attachments: (doc.attachments ?? []).map((attachment) => ({
       name: attachment.name,
@@ -123,18 +130,14 @@ export function toTicketView(doc: TicketDoc, audience: Audience): TicketView {
       ...(typeof attachment.size === 'number' ? { size: attachment.size } : {}),
       url: attachment.url,
     })),
-    warranty: withoutMongoFields(doc.warranty.final ?? doc.warranty.preliminary),
-    trackingNumbers: stripUndefined({
-      inbound: doc.tracking?.inbound,
-      outbound: doc.tracking?.outbound,
-      outboundCarrier: doc.tracking?.outboundCarrier,
-    }),
+    warranty: warrantyView(doc.warranty.final ?? doc.warranty.preliminary),
+    trackingNumbers: trackingView(doc.tracking),
     history: (doc.history ?? []).map((entry) => historyView(entry, audience)),
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
     version: doc.version,
   };
-  if (doc.mailingAddress) view.mailingAddress = stripUndefined({ ...doc.mailingAddress });
+  if (doc.mailingAddress) view.mailingAddress = compact(doc.mailingAddress);
   if (doc.inspection) view.inspection = { ...doc.inspection, at: doc.inspection.at.toISOString() };
   if (doc.quote) view.quote = quoteView(doc.quote);
   if (doc.resolution) view.resolution = doc.resolution;
@@ -143,32 +146,54 @@ export function toTicketView(doc: TicketDoc, audience: Audience): TicketView {
   if (doc.receivedAt) view.receivedAt = doc.receivedAt.toISOString();
   if (doc.expectedCompletion) view.expectedCompletion = doc.expectedCompletion;
   if (audience === 'backoffice') {
-    view.notifications = (doc.outbox ?? []).map((entry) =>
-      stripUndefined({
-        id: entry.id,
-        event: entry.event,
-        channel: entry.channel,
-        status: entry.status,
-        attempts: entry.attempts,
-        createdAt: entry.createdAt.toISOString(),
-        sentAt: entry.sentAt?.toISOString(),
-        nextAttemptAt: entry.status === 'pending' ? entry.nextAttemptAt?.toISOString() : undefined,
-        lastError: entry.lastError,
-      }),
-    );
+    view.notifications = (doc.outbox ?? []).map(notificationView);
   }
   return view;
 }
 
-function stripUndefined<T extends object>(value: T): T {
-  for (const key of Object.keys(value) as Array<keyof T>) {
-    if (value[key] === undefined || value[key] === null) delete value[key];
-  }
-  return value;
+function trackingView(tracking: TicketDoc['tracking'] | undefined): TicketView['trackingNumbers'] {
+  const view: TicketView['trackingNumbers'] = {};
+  if (tracking?.inbound != null) view.inbound = tracking.inbound;
+  if (tracking?.outbound != null) view.outbound = tracking.outbound;
+  if (tracking?.outboundCarrier != null) view.outboundCarrier = tracking.outboundCarrier;
+  return view;
 }
 
-function withoutMongoFields<T extends object>(value: T): T {
-  const copy = { ...value } as T & { _id?: unknown };
+function notificationView(entry: TicketDoc['outbox'][number]): NotificationView {
+  const view: NotificationView = {
+    id: entry.id,
+    event: entry.event,
+    channel: entry.channel,
+    status: entry.status,
+    attempts: entry.attempts,
+    createdAt: entry.createdAt.toISOString(),
+  };
+  if (entry.sentAt != null) view.sentAt = entry.sentAt.toISOString();
+  if (entry.status === 'pending' && entry.nextAttemptAt != null)
+    view.nextAttemptAt = entry.nextAttemptAt.toISOString();
+  if (entry.lastError != null) view.lastError = entry.lastError;
+  return view;
+}
+
+/**
+ * A copy without the absent (undefined or null) fields. Built afresh rather than by `delete`, which
+ * turns an object into a slow dictionary for everything that reads it afterwards (the views are
+ * built on every ticket change and serialised by the API).
+ */
+function compact<T extends object>(value: T): T {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const field = (value as Record<string, unknown>)[key];
+    if (field !== undefined && field !== null) copy[key] = field;
+  }
+  return copy as T;
+}
+
+/** A copy to the last level (the service caches the preliminary assessment), without mongoose's _id. */
+function warrantyView(value: WarrantyAssessment): WarrantyAssessment {
+  const copy = { ...value, customerPays: { ...value.customerPays } } as WarrantyAssessment & {
+    _id?: unknown;
+  };
   delete copy._id;
   return copy;
 }

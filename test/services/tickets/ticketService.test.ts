@@ -290,6 +290,32 @@ describe('TicketService (on the embedded store)', function () {
       assert.match(stored!.outbox[3].body, /SF Express SF1234567890/);
     });
 
+    it('when a ticket changes step by step, each answer is exactly what a fresh read of the store shows', async () => {
+      // The service keeps what registration fixed and reads back only what changed: the two must agree.
+      const input = registration();
+      input.origin.conversationReference = { conversation: { id: 'conv-1' }, channelId: 'webchat' };
+      input.attachments = [
+        { name: 'photo.jpg', contentType: 'image/jpeg', url: 'https://example.com/p.jpg' },
+      ];
+      const outbox = new TicketOutbox(store.connection);
+      let current = await register(input);
+      for (const action of Object.keys(PATH)) {
+        current = await service.act(current.ticketNumber, PATH[action], { actor: AGENT });
+        assert.deepEqual(current, await service.get(current.ticketNumber), `after ${action}`);
+        // The dispatcher's writes (no version bump) show in the next answer.
+        await outbox.claimDue({ now: clock.now(), leaseMs: 60_000, owner: 'd1', limit: 100 });
+      }
+      assert.equal(current.history.length, 8);
+      assert.ok(current.notifications?.slice(0, -1).every((entry) => entry.status === 'sending'));
+
+      // An answer is the caller's to change: it never reaches what the service remembers.
+      const reviewed = await service.act((await register()).ticketNumber, PATH.review, { actor: AGENT });
+      reviewed.warranty.customerPays.repair = true;
+      reviewed.product.troubleshootingTried.push('edited');
+      const approved = await service.act(reviewed.ticketNumber, PATH.approve, { actor: AGENT });
+      assert.deepEqual(approved, await service.get(reviewed.ticketNumber));
+    });
+
     it('when the inspection finds customer damage, a quote is sent; accepting it leads to repair, declining to an unrepaired return', async () => {
       const first = await advanceTo(await register(), ['review', 'approve', 'receive', 'inspect']);
       const quoted = await service.act(
