@@ -7,7 +7,12 @@ import {
   type StatePropertyAccessor,
   type TurnContext,
 } from 'botbuilder';
-import { DialogSet, DialogTurnStatus, type DialogState } from '../dialogs/dialogFramework';
+import {
+  DialogSet,
+  DialogTurnStatus,
+  tuneDialogFramework,
+  type DialogState,
+} from '../dialogs/dialogFramework';
 import { ContactTeamHandoff } from '../dialogs/contactTeamHandoff';
 import { CustomerPhotos, type PendingPhotos } from '../dialogs/customerPhotos';
 import { FieldValidators } from '../dialogs/fieldValidators';
@@ -93,6 +98,7 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
     onTurnError: OnTurnError;
     conversationState: ConversationState;
   } {
+    tuneDialogFramework();
     // Conversation state is checked against concurrent turns; user state (recent ticket numbers
     // only) is shared by a customer's conversations, where the last write winning is fine.
     const conversationState = new JsonConversationState(new ETagCheckedStorage(options.storage));

@@ -7,8 +7,9 @@ import {
   type Storage,
   type StoreItems,
 } from 'botbuilder';
+import { ETagCheckedStorage } from '../../src/bot/eTagCheckedStorage';
 import { JsonConversationState, JsonUserState } from '../../src/bot/jsonBotState';
-import { MongoStorage } from '../../src/services/store/mongoStorage';
+import { ETagConflictError, MongoStorage } from '../../src/services/store/mongoStorage';
 import { startTestStore, type TestStore } from '../support/testStore';
 
 /** MemoryStorage that records what each write carried. */
@@ -138,6 +139,29 @@ describe('JsonConversationState / JsonUserState (BotState with JSON change detec
         'update the firmware',
         'try another cable',
       ]);
+    });
+
+    it('when saved through ETagCheckedStorage, the store keeps the compared JSON text; a turn that read an older version conflicts', async () => {
+      const state = new JsonConversationState(new ETagCheckedStorage(new MongoStorage(store.connection)));
+      const steps = state.createProperty<string[]>('steps');
+      const first = turn('conv-3');
+      await steps.set(first, ['check the cable']);
+      await state.saveChanges(first);
+      const storedText = async (): Promise<unknown> =>
+        (
+          await store.connection
+            .collection('botstate')
+            .findOne({ _id: 'test/conversations/conv-3/' as never })
+        )?.state;
+      assert.equal(await storedText(), '{"steps":["check the cable"]}');
+
+      const slow = turn('conv-3');
+      (await steps.get(slow))!.push('slow answer');
+      const fast = turn('conv-3');
+      (await steps.get(fast))!.push('fast answer');
+      await state.saveChanges(fast);
+      await assert.rejects(state.saveChanges(slow), ETagConflictError);
+      assert.equal(await storedText(), '{"steps":["check the cable","fast answer"]}');
     });
   });
 });

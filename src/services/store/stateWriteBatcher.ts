@@ -32,6 +32,17 @@ const updateReplySchema = z.object({
 });
 
 /**
+ * The usual reply ({ ok: 1, n, nModified, upserted? } with no errors), recognised without zod's
+ * parse, which copies the reply (and its `upserted` list) on every command. Anything else (write
+ * errors included) goes through updateReplySchema.
+ */
+function isPlainReply(reply: Record<string, unknown>): reply is z.infer<typeof updateReplySchema> {
+  return (
+    typeof reply.ok === 'number' && reply.writeErrors === undefined && reply.writeConcernError === undefined
+  );
+}
+
+/**
  * Sends concurrent turns' state writes to the store as one `update` command (one round trip, one
  * journal write) instead of one command each. A command is in flight at a time; whatever arrives
  * meanwhile goes in the next one, so a lone write goes after the current pass of the event loop
@@ -93,13 +104,12 @@ export class StateWriteBatcher {
     let reply: z.infer<typeof updateReplySchema>;
     try {
       const { db, name } = this.collection();
-      reply = updateReplySchema.parse(
-        await db.command({
-          update: name,
-          updates: batch.map((pending) => ({ q: pending.filter, u: { $set: pending.set }, upsert: true })),
-          ordered: false,
-        }),
-      );
+      const raw = await db.command({
+        update: name,
+        updates: batch.map((pending) => ({ q: pending.filter, u: { $set: pending.set }, upsert: true })),
+        ordered: false,
+      });
+      reply = isPlainReply(raw) ? raw : updateReplySchema.parse(raw);
       if (reply.writeConcernError)
         throw new Error(
           `state write not acknowledged: ${reply.writeConcernError.errmsg ?? 'write concern error'}`,
