@@ -183,10 +183,12 @@ export async function runSmsBench(options: SmsBenchOptions = {}): Promise<BenchR
     return [
       [
         'SMS',
-        `open loop, ${rate} msg/s offered for ${seconds} s: acknowledged msg/s`,
-        openRate.toFixed(0),
-        `≥ ${TARGET_RATE}`,
-        verdict(openRate >= TARGET_RATE * 0.98 && open.ok === open.latenciesMs.length),
+        // The window ends with the last acknowledgement, so a server that keeps pace shows a rate a
+        // hair under the offered one; the capacity against the target is the closed loop's row.
+        `open loop, ${rate} msg/s offered for ${seconds} s: acknowledged / sent, msg/s`,
+        `${open.ok} / ${open.latenciesMs.length}, ${openRate.toFixed(0)}`,
+        `all, ≥ ${(rate * 0.98).toFixed(0)}/s`,
+        verdict(openRate >= rate * 0.98 && open.ok === open.latenciesMs.length),
       ],
       [
         'SMS',

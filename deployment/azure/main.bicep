@@ -44,7 +44,7 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
     httpsOnly: true
     siteConfig: {
       linuxFxVersion: 'NODE|20-lts'
-      appCommandLine: 'node dist/src/index.js'
+      appCommandLine: 'node --max-old-space-size=1536 dist/src/index.js'
       healthCheckPath: '/readyz'
       webSocketsEnabled: true
       alwaysOn: true

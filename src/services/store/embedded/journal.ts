@@ -259,11 +259,7 @@ export class Journal {
           const group = this.takePending();
           await this.writeAll(group.bytes);
           if (DSYNC === undefined) await this.handle!.datasync();
-          this.syncs += 1;
-          this.synced += group.records;
-          this.bytesSinceSnapshot += group.bytes.length;
-          // A buffer that grew for a big group is let go, so one burst doesn't pin memory.
-          if (group.owner.length === GROUP_BUFFER_BYTES) this.spare = group.owner;
+          this.groupWritten(group);
         }
         this.durableSeq = target;
         this.settle();
@@ -289,15 +285,21 @@ export class Journal {
         offset += writeSync(fd, group.bytes, offset, group.bytes.length - offset);
       }
       if (DSYNC === undefined) fdatasyncSync(fd);
-      this.syncs += 1;
-      this.synced += group.records;
-      this.bytesSinceSnapshot += group.bytes.length;
-      if (group.owner.length === GROUP_BUFFER_BYTES) this.spare = group.owner;
+      this.groupWritten(group);
       this.durableSeq = target;
       this.settle();
     } catch (error) {
       this.fail(error);
     }
+  }
+
+  /** Counts a group that is on disk and keeps its buffer for the next one. */
+  private groupWritten(group: { bytes: Buffer; records: number; owner: Buffer }): void {
+    this.syncs += 1;
+    this.synced += group.records;
+    this.bytesSinceSnapshot += group.bytes.length;
+    // A buffer that grew for a big group is let go, so one burst doesn't pin memory.
+    if (group.owner.length === GROUP_BUFFER_BYTES) this.spare = group.owner;
   }
 
   private fail(error: unknown): void {
