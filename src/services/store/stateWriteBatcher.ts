@@ -84,12 +84,13 @@ export class StateWriteBatcher {
       const fits =
         batch.length === 0 || (batch.length < MAX_BATCH && bytes + pending.size <= MAX_BATCH_BYTES);
       if (fits && !keys.has(pending.key)) {
-        keys.add(pending.key);
         bytes += pending.size;
         batch.push(pending);
       } else {
         later.push(pending);
       }
+      // Taken or held back, the key is done for this command: a later write to it must not overtake.
+      keys.add(pending.key);
     }
     this.queue = later;
     this.sending = true;
