@@ -44,7 +44,8 @@ export interface MongoWireServerOptions {
   journalWrites?: 'threadpool' | 'blocking';
   /**
    * Also listen on a Unix domain socket (mode 0600), as mongod does: `<dataDir>/store.sock`, or
-   * `<tmpdir>/carlinkit-store-<port>.sock` in memory or when that path is too long for a socket.
+   * `<tmpdir>/carlinkit-store-<port>.sock` in memory; none (TCP only) when the data directory's path
+   * is too long for a socket name.
    * The application on the same host connects through it (see localUri) because a round trip costs
    * both threads less kernel time than over loopback TCP. Default true; never on Windows.
    */
@@ -166,7 +167,7 @@ export class MongoWireServer {
       try {
         await this.listenOnUnixSocket(accept, this.boundPort);
       } catch (error) {
-        // TCP alone still serves everyone (e.g. a tmpdir path too long for a socket name).
+        // TCP alone still serves everyone (e.g. a data path too long for a socket name).
         this.socketServer?.close();
         this.socketServer = null;
         this.logger.warn({ err: error }, 'embedded store: no Unix socket; clients use TCP');
@@ -209,10 +210,11 @@ export class MongoWireServer {
   private async listenOnUnixSocket(accept: (socket: net.Socket) => void, port: number): Promise<void> {
     const { dataDir } = this.options;
     const inDataDir = dataDir === null ? null : path.join(path.resolve(dataDir), SOCKET_FILE);
-    const socketPath =
-      inDataDir !== null && Buffer.byteLength(inDataDir) <= MAX_SOCKET_PATH_BYTES
-        ? inDataDir
-        : path.join(os.tmpdir(), `carlinkit-store-${port}.sock`);
+    // A long-lived store whose data path can't name a socket stays on TCP rather than put its socket
+    // in the shared tmpdir, where a cleaner could delete it and leave the driver unable to reconnect.
+    if (inDataDir !== null && Buffer.byteLength(inDataDir) > MAX_SOCKET_PATH_BYTES)
+      throw new Error(`the data directory's path is too long for a Unix socket name: ${inDataDir}`);
+    const socketPath = inDataDir ?? path.join(os.tmpdir(), `carlinkit-store-${port}.sock`);
     const existing = await fs.lstat(socketPath).catch(() => null);
     if (existing?.isSocket() && !(await answers(socketPath))) await fs.rm(socketPath, { force: true });
     const socketServer = net.createServer(accept);

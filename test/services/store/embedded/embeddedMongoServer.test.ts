@@ -445,6 +445,16 @@ describe('EmbeddedMongoServer', () => {
       assert.equal((await mongo.db('admin').command({ ping: 1 })).ok, 1);
     });
 
+    it('when the data directory path is too long to name a socket, it serves over TCP alone and leaves nothing in tmpdir', async () => {
+      const dataDir = path.join(await tempDir(), 'a-data-directory-with-a-rather-long-name'.repeat(3));
+      const server = await startServer({ dataDir });
+      assert.equal(server.socketPath, null);
+      assert.equal(server.localUri, server.uri);
+      await assert.rejects(fs.lstat(path.join(os.tmpdir(), `carlinkit-store-${server.port}.sock`)));
+      const mongo = await client(server);
+      assert.equal((await mongo.db('admin').command({ ping: 1 })).ok, 1);
+    });
+
     it('when started with unixSocket false, there is no socket and localUri is the TCP uri', async () => {
       const server = await startServer({ unixSocket: false });
       assert.equal(server.socketPath, null);
