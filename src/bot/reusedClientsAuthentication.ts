@@ -1,14 +1,13 @@
 import {
   AuthenticationConstants,
-  BotFrameworkAuthentication,
   ConnectorFactory,
   type AuthenticateRequestResult,
-  type BotFrameworkClient,
   type ClaimsIdentity,
   type ConnectorClient,
   type UserTokenClient,
 } from 'botframework-connector';
 import type { Activity } from 'botbuilder';
+import { DelegatingAuthentication } from './delegatingAuthentication';
 
 /** Distinct (app id, service URL, audience) clients kept; channels and regions give a handful. */
 const MAX_CLIENTS = 64;
@@ -24,14 +23,10 @@ const MAX_CLIENTS = 64;
  * authentication may build them differently for the same service URL (the local Direct Line signs
  * only its own proactive clients: see LocalConnectorAuthentication).
  */
-export class ReusedClientsAuthentication extends BotFrameworkAuthentication {
+export class ReusedClientsAuthentication extends DelegatingAuthentication {
   private readonly inboundClients = new ClientCache<ConnectorClient>();
   private readonly proactiveClients = new ClientCache<ConnectorClient>();
   private readonly userTokenClients = new ClientCache<UserTokenClient>();
-
-  constructor(private readonly inner: BotFrameworkAuthentication) {
-    super();
-  }
 
   override async authenticateRequest(
     activity: Activity,
@@ -49,13 +44,6 @@ export class ReusedClientsAuthentication extends BotFrameworkAuthentication {
     };
   }
 
-  override authenticateStreamingRequest(
-    authHeader: string,
-    channelIdHeader: string,
-  ): Promise<AuthenticateRequestResult> {
-    return this.inner.authenticateStreamingRequest(authHeader, channelIdHeader);
-  }
-
   override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
     return new ReusingConnectorFactory(
       this.inner.createConnectorFactory(claimsIdentity),
@@ -68,18 +56,6 @@ export class ReusedClientsAuthentication extends BotFrameworkAuthentication {
     return this.userTokenClients.get(appIdOf(claimsIdentity) ?? '', () =>
       this.inner.createUserTokenClient(claimsIdentity),
     );
-  }
-
-  override createBotFrameworkClient(): BotFrameworkClient {
-    return this.inner.createBotFrameworkClient();
-  }
-
-  override getOriginatingAudience(): string {
-    return this.inner.getOriginatingAudience();
-  }
-
-  override authenticateChannelRequest(authHeader: string): Promise<ClaimsIdentity> {
-    return this.inner.authenticateChannelRequest(authHeader);
   }
 }
 

@@ -1,12 +1,5 @@
-import {
-  BotFrameworkAuthentication,
-  type AuthenticateRequestResult,
-  type BotFrameworkClient,
-  type ClaimsIdentity,
-  type ConnectorFactory,
-  type UserTokenClient,
-} from 'botframework-connector';
-import type { Activity } from 'botbuilder';
+import type { BotFrameworkAuthentication, ClaimsIdentity, ConnectorFactory } from 'botframework-connector';
+import { DelegatingAuthentication } from '../../delegatingAuthentication';
 import type { LocalConnector } from './localConnector';
 
 /**
@@ -14,42 +7,15 @@ import type { LocalConnector } from './localConnector';
  * e.g. an agent's reply after a hand-off) to a web chat conversation reach the local connector with
  * its key. Inbound /api/messages requests keep the SDK's factory unchanged (see LocalConnector).
  */
-export class LocalConnectorAuthentication extends BotFrameworkAuthentication {
+export class LocalConnectorAuthentication extends DelegatingAuthentication {
   constructor(
-    private readonly inner: BotFrameworkAuthentication,
+    inner: BotFrameworkAuthentication,
     private readonly local: LocalConnector,
   ) {
-    super();
-  }
-
-  override authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
-    return this.inner.authenticateRequest(activity, authHeader);
-  }
-
-  override authenticateStreamingRequest(
-    authHeader: string,
-    channelIdHeader: string,
-  ): Promise<AuthenticateRequestResult> {
-    return this.inner.authenticateStreamingRequest(authHeader, channelIdHeader);
+    super(inner);
   }
 
   override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
     return this.local.factory(this.inner.createConnectorFactory(claimsIdentity));
-  }
-
-  override createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
-    return this.inner.createUserTokenClient(claimsIdentity);
-  }
-
-  override createBotFrameworkClient(): BotFrameworkClient {
-    return this.inner.createBotFrameworkClient();
-  }
-
-  override getOriginatingAudience(): string {
-    return this.inner.getOriginatingAudience();
-  }
-
-  override authenticateChannelRequest(authHeader: string): Promise<ClaimsIdentity> {
-    return this.inner.authenticateChannelRequest(authHeader);
   }
 }
