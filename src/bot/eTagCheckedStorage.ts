@@ -24,12 +24,7 @@ export class ETagCheckedStorage implements Storage, StoredText {
     return items;
   }
 
-  write(changes: StoreItems): Promise<void> {
-    return this.writeTexts(changes, new Map());
-  }
-
-  /** write(), passing the callers' JSON texts on (they leave the eTag out, so the swap below keeps them true). */
-  async writeTexts(changes: StoreItems, texts: ReadonlyMap<string, string>): Promise<void> {
+  async write(changes: StoreItems): Promise<void> {
     const checked: StoreItems = {};
     const written: object[] = [];
     for (const [key, item] of Object.entries(changes) as Array<[string, StoreItem | undefined]>) {
@@ -37,7 +32,7 @@ export class ETagCheckedStorage implements Storage, StoredText {
       checked[key] = item && item.eTag === '*' && eTag ? { ...item, eTag } : item;
       if (item) written.push(item);
     }
-    await (hasStoredText(this.inner) ? this.inner.writeTexts(checked, texts) : this.inner.write(checked));
+    await this.inner.write(checked);
     // The stored eTag has changed; a second save in the same turn overwrites deliberately.
     for (const item of written) this.readWith.delete(item);
   }

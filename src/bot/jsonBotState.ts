@@ -48,11 +48,7 @@ class JsonSnapshots {
     if (!force && json === cached.json) return;
     const key = await this.storageKey(context);
     cached.state.eTag = '*';
-    // The text just compared is what the store keeps: a storage that can take it needn't serialise again.
-    const changes = { [key]: cached.state };
-    await (hasStoredText(this.storage)
-      ? this.storage.writeTexts(changes, new Map([[key, json]]))
-      : this.storage.write(changes));
+    await this.storage.write({ [key]: cached.state });
     cached.json = json;
     context.turnState.set(this.key, cached);
   }

@@ -80,30 +80,6 @@ const incomingActivitySchema = z.object({
     .optional(),
 });
 
-/**
- * True when `body` passes incomingActivitySchema, checked by hand: zod allocates a result and a copy
- * of every object per parse, on every turn. False means "ask the schema", which then says why not.
- */
-function looksLikeActivity(body: unknown): boolean {
-  if (!isPlainObject(body)) return false;
-  const { type, serviceUrl, conversation, from } = body;
-  return (
-    typeof type === 'string' &&
-    type.length > 0 &&
-    (serviceUrl === undefined || (typeof serviceUrl === 'string' && serviceUrl.length > 0)) &&
-    (conversation === undefined || hasNonEmptyId(conversation)) &&
-    (from === undefined || hasNonEmptyId(from))
-  );
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function hasNonEmptyId(value: unknown): boolean {
-  return isPlainObject(value) && typeof value.id === 'string' && value.id.length > 0;
-}
-
 /** Builds the HTTP server with every route wired; does not listen (see start() in src/index.ts). */
 export function makeServer(deps: ServerDeps): SupportServer {
   const { logger } = deps;
@@ -196,9 +172,7 @@ export function makeServer(deps: ServerDeps): SupportServer {
     '/api/messages',
     jsonBody(deps.config.http.bodyLimitBytes),
     route(logger, async (req, res) => {
-      const parsed = looksLikeActivity(req.body)
-        ? { success: true as const }
-        : incomingActivitySchema.safeParse(req.body);
+      const parsed = incomingActivitySchema.safeParse(req.body);
       if (!parsed.success) {
         throw new ValidationError(
           `Not a Bot Framework activity: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'} ${issue.message}`).join('; ')}`,

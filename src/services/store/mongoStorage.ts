@@ -26,11 +26,6 @@ export class ETagConflictError extends Error {
  */
 export interface StoredText {
   storedText(item: object): string | undefined;
-  /**
-   * write(), given `texts`: for some keys, the JSON text (without the eTag) of the item as the
-   * caller has just serialised it, to be stored as is instead of serialising the item again.
-   */
-  writeTexts(changes: StoreItems, texts: ReadonlyMap<string, string>): Promise<void>;
 }
 
 export function hasStoredText(storage: Storage): storage is Storage & StoredText {
@@ -96,15 +91,9 @@ export class MongoStorage implements Storage, StoredText {
     return this.texts.get(item);
   }
 
-  write(changes: StoreItems): Promise<void> {
-    return this.writeTexts(changes, new Map());
-  }
-
-  async writeTexts(changes: StoreItems, texts: ReadonlyMap<string, string>): Promise<void> {
+  async write(changes: StoreItems): Promise<void> {
     await Promise.all(
-      Object.entries(changes).map(([key, item]) =>
-        this.writeOne(key, item as Record<string, unknown>, texts.get(key)),
-      ),
+      Object.entries(changes).map(([key, item]) => this.writeOne(key, item as Record<string, unknown>)),
     );
   }
 
@@ -118,15 +107,11 @@ export class MongoStorage implements Storage, StoredText {
     }
   }
 
-  private async writeOne(
-    key: string,
-    item: Record<string, unknown>,
-    text: string | undefined,
-  ): Promise<void> {
-    const expected = item.eTag;
+  private async writeOne(key: string, item: Record<string, unknown>): Promise<void> {
+    const { eTag: expected, ...rest } = item;
     if (expected !== undefined && expected !== null && typeof expected !== 'string')
       throw new TypeError(`Storage: the eTag of "${key}" must be a string`);
-    const written: CachedState = { json: text ?? jsonWithoutETag(item), eTag: randomUUID() };
+    const written: CachedState = { json: JSON.stringify(rest), eTag: randomUUID() };
     const set: Omit<BotStateDocument, '_id'> = {
       state: written.json,
       eTag: written.eTag,
@@ -173,9 +158,4 @@ export class MongoStorage implements Storage, StoredText {
     }
     return this.collection;
   }
-}
-
-function jsonWithoutETag(item: Record<string, unknown>): string {
-  const { eTag: _eTag, ...rest } = item;
-  return JSON.stringify(rest);
 }
