@@ -1,10 +1,10 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { FAULT_CATEGORIES, NOTIFICATION_EVENTS, ORIGIN_CHANNELS, TICKET_STATUSES } from './types';
 import type {
-  FaultCategory,
   NotificationEvent,
   OriginChannel,
   TicketActionType,
+  TicketProduct,
   TicketStatus,
 } from './types';
 import type { WarrantyAssessment } from './warranty';
@@ -75,19 +75,9 @@ export interface TicketDoc {
   status: TicketStatus;
   version: number;
   outboxVersion: number;
-  product: {
-    productId: string;
-    name: string;
-    model: string;
+  product: TicketProduct & {
     /** From the catalogue when registered: later catalogue edits do not change a running claim. */
     warrantyMonths: number;
-    serialNumber: string;
-    purchaseDate: string;
-    purchasedFrom: string;
-    orderNumber?: string;
-    faultCategory: FaultCategory;
-    faultDescription: string;
-    troubleshootingTried: string[];
   };
   customer: { name: string; phone: string; email: string; returnAddress: AddressDoc };
   origin: { channel: OriginChannel; conversationId: string; conversationReference?: Record<string, unknown> };

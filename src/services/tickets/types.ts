@@ -276,6 +276,20 @@ export const NOTIFICATION_EVENTS = [
 ] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
+/** The product part of a ticket, as registered. */
+export interface TicketProduct {
+  productId: string;
+  name: string;
+  model: string;
+  serialNumber: string;
+  purchaseDate: string;
+  purchasedFrom: string;
+  orderNumber?: string;
+  faultCategory: FaultCategory;
+  faultDescription: string;
+  troubleshootingTried: string[];
+}
+
 export interface TicketView {
   ticketNumber: string;
   status: TicketStatus;
@@ -283,18 +297,7 @@ export interface TicketView {
   statusLabel: string;
   /** What happens next, as a sentence for the customer. */
   nextStep: string;
-  product: {
-    productId: string;
-    name: string;
-    model: string;
-    serialNumber: string;
-    purchaseDate: string;
-    purchasedFrom: string;
-    orderNumber?: string;
-    faultCategory: FaultCategory;
-    faultDescription: string;
-    troubleshootingTried: string[];
-  };
+  product: TicketProduct;
   customer: { name: string; phone: string; email: string; returnAddress: PostalAddress };
   origin: { channel: OriginChannel; conversationId: string; conversationReference?: Record<string, unknown> };
   attachments: Attachment[];
