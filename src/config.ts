@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -22,6 +23,33 @@ const httpUrl = z
   .url()
   .refine((value) => /^https?:\/\//.test(value), 'must start with http:// or https://')
   .transform((value) => value.replace(/\/+$/, ''));
+
+/** `https://shop.example.com`, `https://*.example.com`, `http://localhost:8080`: what CSP frame-ancestors takes. */
+const frameOrigin = /^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$/;
+
+/** A hop count (`1`), or addresses and CIDR ranges (`10.0.0.0/8, 2001:db8::/32, 127.0.0.1`). */
+const trustedProxies = optionalString.transform((value, ctx): TrustedProxiesSetting => {
+  if (value === undefined) return { hops: 0 };
+  if (/^\d+$/.test(value)) return { hops: Number(value) };
+  const cidrs = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const cidr of cidrs) {
+    const [address = '', bits, extra] = cidr.split('/');
+    const family = isIP(address);
+    const max = family === 4 ? 32 : 128;
+    const prefixOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${cidr}" is not an IP address or CIDR range (TRUSTED_PROXIES is a hop count or a comma-separated list of them)`,
+      });
+      return z.NEVER;
+    }
+  }
+  return { cidrs };
+});
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 
@@ -80,6 +108,26 @@ const environmentSchema = z
     ),
     DIRECTLINE_TOKEN_TTL_SECONDS: positiveInt.default(3_600),
     DIRECTLINE_TOKENS_PER_MINUTE: positiveInt.default(30),
+    DIRECTLINE_TOKENS_PER_MINUTE_GLOBAL: positiveInt.default(300),
+    DIRECTLINE_SESSION_MAX_HOURS: positiveInt.default(24),
+    TRUSTED_PROXIES: trustedProxies,
+    WEBCHAT_ALLOWED_ORIGINS: z
+      .string()
+      .trim()
+      .default('')
+      .transform((value) =>
+        value
+          .split(/[\s,]+/)
+          .map((origin) => origin.replace(/\/+$/, ''))
+          .filter((origin) => origin !== ''),
+      )
+      .pipe(z.array(z.string().regex(frameOrigin, 'must be origins such as https://www.example.com'))),
+    WEBCHAT_MAX_MESSAGES: positiveInt.default(500),
+    WEBCHAT_MAX_PHOTOS: positiveInt.default(20),
+    WEBCHAT_MAX_UPLOAD_MB: positiveInt.default(40),
+    RETENTION_TRANSCRIPT_DAYS: positiveInt.default(90),
+    RETENTION_PHOTO_DAYS: positiveInt.default(30),
+    RETENTION_STATE_DAYS: positiveInt.default(30),
     AZURE_DIRECTLINE_SECRET: optionalString,
     AZURE_DIRECTLINE_ENDPOINT: httpUrl.default('https://directline.botframework.com'),
 
@@ -157,6 +205,12 @@ const environmentSchema = z
 
 export type Environment = z.input<typeof environmentSchema>;
 
+/**
+ * Which proxies' X-Forwarded-For to believe: `hops` proxies in front of us (0 = none: the socket
+ * address is the client), or those whose addresses fall in `cidrs`.
+ */
+export type TrustedProxiesSetting = { readonly hops: number } | { readonly cidrs: readonly string[] };
+
 /** The one typed configuration object; read once at start-up and passed to whoever needs it. */
 export interface AppConfig {
   readonly env: 'development' | 'production' | 'test';
@@ -168,6 +222,8 @@ export interface AppConfig {
     readonly bodyLimitBytes: number;
     readonly shutdownTimeoutMs: number;
   };
+  /** TRUSTED_PROXIES: when X-Forwarded-For names the client (see src/bot/http/clientAddress.ts). */
+  readonly trustedProxies: TrustedProxiesSetting;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly store: {
     /** Unset → the embedded MongoDB-compatible store under `dataDir`. */
@@ -204,10 +260,28 @@ export interface AppConfig {
     readonly tokenTtlSeconds: number;
     /** New conversations (tokens) one client IP may start per minute. */
     readonly tokensPerMinute: number;
+    /** New conversations all clients together may start per minute. */
+    readonly tokensPerMinuteGlobal: number;
+    /** A conversation's tokens stop working this long after it started; refresh can't extend it. */
+    readonly sessionMaxHours: number;
     /** Set → the page gets tokens from Azure Direct Line instead of the local endpoint. */
     readonly azureSecret: string | undefined;
     /** Azure Direct Line base URL (regional endpoints differ; tests point it at a local fake). */
     readonly azureEndpoint: string;
+  };
+  readonly webChat: {
+    /** Origins (besides this one) whose pages may frame /chat. */
+    readonly allowedOrigins: readonly string[];
+    /** Per conversation: messages from the customer, photos, and bytes of photos. */
+    readonly maxMessages: number;
+    readonly maxPhotos: number;
+    readonly maxUploadBytes: number;
+  };
+  /** Days kept: web chat transcripts, photos not attached to a ticket, idle conversation state. */
+  readonly retention: {
+    readonly transcriptDays: number;
+    readonly photoDays: number;
+    readonly stateDays: number;
   };
   readonly twilio: {
     readonly accountSid: string | undefined;
@@ -258,6 +332,7 @@ export function loadConfig(
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
+    trustedProxies: env.TRUSTED_PROXIES,
     logLevel: env.LOG_LEVEL,
     store: {
       mongodbUri: env.MONGODB_URI,
@@ -285,8 +360,21 @@ export function loadConfig(
       tokenSecret: env.DIRECTLINE_TOKEN_SECRET,
       tokenTtlSeconds: env.DIRECTLINE_TOKEN_TTL_SECONDS,
       tokensPerMinute: env.DIRECTLINE_TOKENS_PER_MINUTE,
+      tokensPerMinuteGlobal: env.DIRECTLINE_TOKENS_PER_MINUTE_GLOBAL,
+      sessionMaxHours: env.DIRECTLINE_SESSION_MAX_HOURS,
       azureSecret: env.AZURE_DIRECTLINE_SECRET,
       azureEndpoint: env.AZURE_DIRECTLINE_ENDPOINT,
+    },
+    webChat: {
+      allowedOrigins: env.WEBCHAT_ALLOWED_ORIGINS,
+      maxMessages: env.WEBCHAT_MAX_MESSAGES,
+      maxPhotos: env.WEBCHAT_MAX_PHOTOS,
+      maxUploadBytes: env.WEBCHAT_MAX_UPLOAD_MB * 1024 * 1024,
+    },
+    retention: {
+      transcriptDays: env.RETENTION_TRANSCRIPT_DAYS,
+      photoDays: env.RETENTION_PHOTO_DAYS,
+      stateDays: env.RETENTION_STATE_DAYS,
     },
     twilio: {
       accountSid: env.TWILIO_ACCOUNT_SID,

@@ -1,5 +1,5 @@
 import restify, { type Request, type Response, type Server } from 'restify';
-import { ForbiddenError, RateLimitedError, UnauthorizedError } from '../../../services/errors';
+import { ForbiddenError, UnauthorizedError } from '../../../services/errors';
 import type { Logger } from '../../../services/logging/logger';
 import { route } from '../../http/route';
 import type { AttachmentLinks } from './attachmentLinks';
@@ -12,15 +12,15 @@ import {
 } from './directLineService';
 import { multipartBoundary, parseMultipart } from './multipart';
 import { PayloadTooLargeError } from './payloadTooLargeError';
-import type { RateLimiter } from './rateLimiter';
-import { bearerToken, callerOrigin, clientIp, readBody } from './requestInfo';
+import type { NewChatLimits } from './newChatLimits';
+import { bearerToken, callerOrigin, readBody } from './requestInfo';
 import { safeEqual } from './secretKeys';
 import { parseWatermark } from './watermark';
 
 export interface DirectLineRoutesDeps {
   service: DirectLineService;
   links: AttachmentLinks;
-  limiter: RateLimiter;
+  limits: NewChatLimits;
   logger: Logger;
   bodyLimitBytes: number;
   publicBaseUrl: string;
@@ -53,7 +53,7 @@ export function registerDirectLineRoutes(server: Server, deps: DirectLineRoutesD
     `${BASE}/tokens/generate`,
     route(logger, (req, res) =>
       Promise.resolve().then(() => {
-        limit(deps.limiter, req);
+        deps.limits.take(req);
         const issued = service.generateToken();
         sendToken(res, 200, {
           conversationId: issued.conversationId,
@@ -214,16 +214,6 @@ function authorizeAttachmentRead(
     );
   if (deps.backofficeToken && safeEqual(token, deps.backofficeToken)) return;
   deps.service.tokens.verifyFor(token, conversationId);
-}
-
-function limit(limiter: RateLimiter, req: Request): void {
-  const verdict = limiter.take(clientIp(req));
-  if (!verdict.allowed) {
-    throw new RateLimitedError(
-      'Too many new chats from this address; please wait a moment and try again.',
-      verdict.retryAfterSeconds,
-    );
-  }
 }
 
 function param(req: Request, name: string): string {

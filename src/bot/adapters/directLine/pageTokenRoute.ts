@@ -1,14 +1,13 @@
 import type { Server } from 'restify';
-import { RateLimitedError } from '../../../services/errors';
 import type { Logger } from '../../../services/logging/logger';
 import { route } from '../../http/route';
 import type { AzureDirectLine, PageToken } from './azureDirectLine';
 import type { DirectLineService } from './directLineService';
-import type { RateLimiter } from './rateLimiter';
-import { callerOrigin, clientIp } from './requestInfo';
+import type { NewChatLimits } from './newChatLimits';
+import { callerOrigin } from './requestInfo';
 
 export interface PageTokenRouteDeps {
-  limiter: RateLimiter;
+  limits: NewChatLimits;
   logger: Logger;
   publicBaseUrl: string;
   /** Exactly one of these: the local endpoint, or Azure Direct Line. */
@@ -26,13 +25,7 @@ export function registerPageTokenRoute(server: Server, deps: PageTokenRouteDeps)
   server.post(
     PAGE_TOKEN_PATH,
     route(deps.logger, async (req, res) => {
-      const verdict = deps.limiter.take(clientIp(req));
-      if (!verdict.allowed) {
-        throw new RateLimitedError(
-          'Too many new chats from this address; please wait a moment and try again.',
-          verdict.retryAfterSeconds,
-        );
-      }
+      deps.limits.take(req);
       let token: PageToken;
       if (deps.azure) {
         token = await deps.azure.generateToken();

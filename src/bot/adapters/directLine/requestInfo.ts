@@ -9,10 +9,6 @@ export function bearerToken(req: Request): string | undefined {
   return match?.[1];
 }
 
-export function clientIp(req: Request): string {
-  return req.socket.remoteAddress ?? 'unknown';
-}
-
 /**
  * The origin the caller used to reach us (the Host header, http or https), so the URLs we hand back
  * (Direct Line domain, streamUrl) work from wherever the page was loaded: behind a proxy, on a

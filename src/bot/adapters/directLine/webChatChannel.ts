@@ -18,11 +18,16 @@ import { DirectLineTurns } from './directLineTurns';
 import { LocalConnector } from './localConnector';
 import { LocalConnectorAuthentication } from './localConnectorAuthentication';
 import { registerPageTokenRoute } from './pageTokenRoute';
+import { NewChatLimits } from './newChatLimits';
 import { RateLimiter } from './rateLimiter';
+import { ClientAddress } from '../../http/clientAddress';
 import { resolveTokenSecret } from './tokenSecret';
 
 export interface WebChatChannelOptions {
-  config: Pick<AppConfig, 'http' | 'store' | 'directLine' | 'backoffice' | 'botAuth'>;
+  config: Pick<
+    AppConfig,
+    'http' | 'store' | 'directLine' | 'backoffice' | 'botAuth' | 'trustedProxies' | 'webChat' | 'retention'
+  >;
   logger: Logger;
   connection: Connection;
   now?: () => Date;
@@ -56,7 +61,7 @@ interface LocalParts {
 export class WebChatChannel {
   private constructor(
     private readonly options: WebChatChannelOptions,
-    private readonly limiter: RateLimiter,
+    private readonly limits: NewChatLimits,
     private readonly local: LocalParts | undefined,
     private readonly azure: AzureDirectLine | undefined,
   ) {}
@@ -64,7 +69,11 @@ export class WebChatChannel {
   static async create(options: WebChatChannelOptions): Promise<WebChatChannel> {
     const { config, logger: parentLogger } = options;
     const logger = parentLogger.child({ component: 'web-chat' });
-    const limiter = new RateLimiter(config.directLine.tokensPerMinute);
+    const limits = new NewChatLimits(
+      new RateLimiter(config.directLine.tokensPerMinute),
+      new RateLimiter(config.directLine.tokensPerMinuteGlobal),
+      new ClientAddress(config.trustedProxies),
+    );
     if (config.directLine.azureSecret) {
       const azure = new AzureDirectLine({
         secret: config.directLine.azureSecret,
@@ -76,7 +85,7 @@ export class WebChatChannel {
         { endpoint: config.directLine.azureEndpoint },
         'web chat uses Azure Direct Line; the local endpoint is off',
       );
-      return new WebChatChannel(options, limiter, undefined, azure);
+      return new WebChatChannel(options, limits, undefined, azure);
     }
     const secret = await resolveTokenSecret(config.directLine.tokenSecret, config.store.dataDir, logger);
     const now = options.now ?? (() => new Date());
@@ -113,7 +122,7 @@ export class WebChatChannel {
     };
     return new WebChatChannel(
       options,
-      limiter,
+      limits,
       { connector, service, store, feed, links, streams, setTurnRunner, turns },
       undefined,
     );
@@ -139,7 +148,7 @@ export class WebChatChannel {
       const { config, logger } = this.options;
       const local = this.local;
       registerPageTokenRoute(server, {
-        limiter: this.limiter,
+        limits: this.limits,
         logger,
         publicBaseUrl: config.http.publicBaseUrl,
         local: local?.service,
@@ -160,7 +169,7 @@ export class WebChatChannel {
       registerDirectLineRoutes(server, {
         service: local.service,
         links: local.links,
-        limiter: this.limiter,
+        limits: this.limits,
         logger,
         bodyLimitBytes: config.http.bodyLimitBytes,
         publicBaseUrl: config.http.publicBaseUrl,
