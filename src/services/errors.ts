@@ -47,6 +47,11 @@ export class RateLimitedError extends AppError {
   }
 }
 
+/** The input (or what it would add to a quota) is larger than allowed; nothing was stored. */
+export class TooLargeError extends AppError {
+  readonly code = 'payload_too_large';
+}
+
 /** A dependency (store, cloud service) is not reachable right now. */
 export class UnavailableError extends AppError {
   readonly code = 'unavailable';

@@ -6,6 +6,7 @@ import {
   ForbiddenError,
   NotFoundError,
   RateLimitedError,
+  TooLargeError,
   UnauthorizedError,
   UnavailableError,
   ValidationError,
@@ -48,11 +49,13 @@ export function toHttpError(error: unknown): {
               ? 404
               : error instanceof ConflictError
                 ? 409
-                : error instanceof RateLimitedError
-                  ? 429
-                  : error instanceof UnavailableError
-                    ? 503
-                    : 500;
+                : error instanceof TooLargeError
+                  ? 413
+                  : error instanceof RateLimitedError
+                    ? 429
+                    : error instanceof UnavailableError
+                      ? 503
+                      : 500;
     const headers: Record<string, string> = {};
     if (error instanceof RateLimitedError) headers['Retry-After'] = String(error.retryAfterSeconds);
     if (error instanceof UnauthorizedError) headers['WWW-Authenticate'] = 'Bearer';

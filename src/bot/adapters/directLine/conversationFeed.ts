@@ -3,7 +3,9 @@ import type { DirectLineActivity, StoredActivity } from './directLineStore';
 export type FeedEvent =
   | { readonly kind: 'stored'; readonly entry: StoredActivity }
   /** Typing indicators: pushed live, never written to the log (Direct Line does the same). */
-  | { readonly kind: 'ephemeral'; readonly activity: DirectLineActivity };
+  | { readonly kind: 'ephemeral'; readonly activity: DirectLineActivity }
+  /** The customer ended the chat: its streams close. */
+  | { readonly kind: 'ended' };
 
 export type FeedListener = (event: FeedEvent) => void;
 

@@ -31,12 +31,14 @@ export interface DirectLineRoutesDeps {
 const BASE = '/v3/directline';
 /** Room for the files, the activity part and the multipart framing. */
 const UPLOAD_BODY_LIMIT = MAX_UPLOAD_FILES * MAX_UPLOAD_BYTES + 256 * 1024;
+const ACTIVITY_BODY_LIMIT = 64 * 1024;
 
 /** The local Direct Line 3.0 REST API, as DirectLineJS (Web Chat) calls it. */
 export function registerDirectLineRoutes(server: Server, deps: DirectLineRoutesDeps): void {
   const { service, logger } = deps;
-  const jsonBody = restify.plugins.bodyParser({
-    maxBodySize: deps.bodyLimitBytes,
+  // One customer activity: text (≤ 4,000 characters) and three capped fields fit well within this.
+  const activityBody = restify.plugins.bodyParser({
+    maxBodySize: Math.min(deps.bodyLimitBytes, ACTIVITY_BODY_LIMIT),
     mapParams: false,
     rejectUnknown: true,
   });
@@ -66,16 +68,14 @@ export function registerDirectLineRoutes(server: Server, deps: DirectLineRoutesD
 
   server.post(
     `${BASE}/tokens/refresh`,
-    route(logger, (req, res) =>
-      Promise.resolve().then(() => {
-        const issued = service.refreshToken(service.tokens.verify(bearerToken(req)));
-        sendToken(res, 200, {
-          conversationId: issued.conversationId,
-          token: issued.token,
-          expires_in: issued.expiresIn,
-        });
-      }),
-    ),
+    route(logger, async (req, res) => {
+      const issued = await service.refresh(service.tokens.verify(bearerToken(req)));
+      sendToken(res, 200, {
+        conversationId: issued.conversationId,
+        token: issued.token,
+        expires_in: issued.expiresIn,
+      });
+    }),
   );
 
   server.post(
@@ -128,9 +128,18 @@ export function registerDirectLineRoutes(server: Server, deps: DirectLineRoutesD
     }),
   );
 
+  // Not Direct Line 3.0: the page's "End chat". The token stops working everywhere; 204.
+  server.post(
+    `${BASE}/conversations/:conversationId/end`,
+    route(logger, async (req, res) => {
+      await service.endConversation(conversationToken(req));
+      res.send(204);
+    }),
+  );
+
   server.post(
     `${BASE}/conversations/:conversationId/activities`,
-    jsonBody,
+    activityBody,
     route(logger, async (req, res) => {
       const claims = conversationToken(req);
       res.send(200, await service.postFromUser(claims, req.body));

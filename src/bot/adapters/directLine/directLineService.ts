@@ -1,7 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ActivityTimestamps, ChannelAccount } from 'botbuilder';
 import { z } from 'zod';
-import { NotFoundError, ValidationError } from '../../../services/errors';
+import {
+  ForbiddenError,
+  NotFoundError,
+  RateLimitedError,
+  TooLargeError,
+  ValidationError,
+} from '../../../services/errors';
 import { KeyedSerialQueue } from '../../../services/concurrency/keyedSerialQueue';
 import type { Logger } from '../../../services/logging/logger';
 import type { AttachmentLinks } from './attachmentLinks';
@@ -9,7 +15,9 @@ import type { ConversationFeed } from './conversationFeed';
 import {
   activityIdFor,
   LogPositionTakenError,
+  type ConversationQuota,
   type ConversationRecord,
+  type QuotaVerdict,
   type DirectLineActivity,
   type DirectLineStore,
   type StoredActivity,
@@ -36,6 +44,10 @@ const PAGE_SIZE = 500;
 const CACHED_CONVERSATIONS = 20_000;
 
 const MAX_TEXT = 4_000;
+/** channelData, value and entities: what Web Chat sends fits in a few hundred bytes; the rest is stored for nothing. */
+export const MAX_FIELD_BYTES = 8 * 1024;
+/** A cached conversation is read again after this long, so an end by another instance is seen. */
+const CONVERSATION_RECHECK_MS = 30_000;
 
 const accountSchema = z.object({ id: z.string().max(128).optional(), name: z.string().max(100).optional() });
 
@@ -80,6 +92,8 @@ export interface DirectLineServiceDeps {
   bot: { id: string; name: string };
   /** The local connector's serviceUrl, stamped on what the bot receives. */
   serviceUrl: () => string;
+  /** What one conversation may store (WEBCHAT_MAX_*). */
+  quota: ConversationQuota;
   now?: () => Date;
 }
 
@@ -102,7 +116,10 @@ export class DirectLineService {
   private readonly appends = new KeyedSerialQueue();
   private readonly now: () => Date;
   // A conversation's user never changes, so caching it is safe with any number of instances.
-  private readonly conversations = new LruCache<string, ConversationRecord>(CACHED_CONVERSATIONS);
+  // Re-read after CONVERSATION_RECHECK_MS: another instance may have ended it.
+  private readonly conversations = new LruCache<string, { record: ConversationRecord; readAt: number }>(
+    CACHED_CONVERSATIONS,
+  );
   // Last log position written by this process; another instance's write shows up as a taken position.
   private readonly lastSeqs = new LruCache<string, number>(CACHED_CONVERSATIONS);
 
@@ -121,12 +138,24 @@ export class DirectLineService {
 
   /** A fresh token for the same conversation and user. */
   refreshToken(claims: DirectLineTokenClaims): IssuedToken {
-    return this.deps.tokens.issue(claims.conversationId, claims.userId);
+    return this.deps.tokens.issue(
+      claims.conversationId,
+      claims.userId,
+      'conversation',
+      undefined,
+      claims.sessionStartedAt,
+    );
   }
 
   streamToken(claims: DirectLineTokenClaims): string {
     // Only opens the WebSocket, and only soon: it travels in a URL.
-    return this.deps.tokens.issue(claims.conversationId, claims.userId, 'stream', 300).token;
+    return this.deps.tokens.issue(
+      claims.conversationId,
+      claims.userId,
+      'stream',
+      300,
+      claims.sessionStartedAt,
+    ).token;
   }
 
   /** POST /conversations: creates the conversation the token is bound to and says hello to the bot. */
@@ -138,7 +167,7 @@ export class DirectLineService {
       claims.conversationId,
       claims.userId,
     );
-    this.conversations.set(conversation.id, conversation);
+    this.remember(conversation);
     if (created) {
       this.lastSeqs.set(conversation.id, 0);
       this.deps.logger.info({ conversationId: claims.conversationId }, 'web chat conversation started');
@@ -160,8 +189,28 @@ export class DirectLineService {
 
   /** GET /conversations/:id — resume: the conversation must exist. */
   async resume(claims: DirectLineTokenClaims): Promise<IssuedToken> {
-    await this.requireConversation(claims.conversationId);
+    await this.requireConversation(claims.conversationId, { fresh: true });
     return this.refreshToken(claims);
+  }
+
+  /** POST /tokens/refresh: a token for a conversation not yet started refreshes; one for an ended chat doesn't. */
+  async refresh(claims: DirectLineTokenClaims): Promise<IssuedToken> {
+    const conversation = await this.deps.store.getConversation(claims.conversationId);
+    if (conversation) this.assertOpen(conversation);
+    return this.refreshToken(claims);
+  }
+
+  /**
+   * The customer's "End chat": the conversation's tokens are refused from now on (on every
+   * instance: the mark is in the store), and its open streams close. The transcript stays for the
+   * support team, under the transcripts' retention.
+   */
+  async endConversation(claims: DirectLineTokenClaims): Promise<void> {
+    const ended = await this.deps.store.endConversation(claims.conversationId);
+    if (!ended) throw new NotFoundError('The conversation does not exist (it may have expired).');
+    this.conversations.delete(claims.conversationId);
+    this.deps.feed.publish(claims.conversationId, { kind: 'ended' });
+    this.deps.logger.info('web chat ended by the customer');
   }
 
   /** The log after `watermark`, as the page sees it. */
@@ -191,12 +240,14 @@ export class DirectLineService {
     if (input.type === 'message' && !input.text?.trim() && input.value === undefined) {
       throw new ValidationError('A message needs text (or a card value).');
     }
+    assertFieldSizes(input);
     this.deps.turns.assertAccepting();
     await this.requireConversation(claims.conversationId);
     if (input.type === 'typing') {
       // Not logged and not worth a turn: the bot does not act on the customer typing.
       return { id: `${claims.conversationId}|typing` };
     }
+    this.assertCounted(await this.deps.store.countIn(claims.conversationId, this.deps.quota));
     const entry = await this.appendFromUser(claims, input, []);
     return { id: entry.activity.id };
   }
@@ -220,12 +271,17 @@ export class DirectLineService {
         throw new UploadRejectedError('The "activity" part of the upload is not valid JSON.', 400);
       }
       input = parseOrThrow(userActivitySchema, json, 'activity');
+      assertFieldSizes(input);
     }
     const problem = this.uploadProblem(files);
     if (problem) {
       await this.tellCustomer(claims.conversationId, problem.customerText);
       throw new UploadRejectedError(problem.message, problem.status);
     }
+    const bytes = files.reduce((sum, file) => sum + file.data.length, 0);
+    this.assertCounted(
+      await this.deps.store.countIn(claims.conversationId, this.deps.quota, { files: files.length, bytes }),
+    );
     const attachments: UploadRecord[] = [];
     for (const file of files) {
       const upload: UploadRecord = {
@@ -268,7 +324,8 @@ export class DirectLineService {
     replyToIdInPath?: string,
   ): Promise<{ id: string }> {
     const input = parseOrThrow(botActivitySchema, body, 'activity');
-    const conversation = await this.requireConversation(conversationId);
+    // A turn in flight when the customer ended the chat still finishes (nobody reads its reply).
+    const conversation = await this.requireConversation(conversationId, { allowEnded: true });
     const replyTo = input.replyToId ?? replyToIdInPath;
     // Proactive messages carry a made-up replyToId; Web Chat would hold them back for 5 s waiting for it.
     const replyToId = replyTo && (await this.isInLog(conversationId, replyTo)) ? replyTo : undefined;
@@ -310,7 +367,7 @@ export class DirectLineService {
   }
 
   async members(conversationId: string): Promise<ChannelAccount[]> {
-    const conversation = await this.requireConversation(conversationId);
+    const conversation = await this.requireConversation(conversationId, { allowEnded: true });
     return [{ id: conversation.userId, name: '', role: 'user' }, this.botAccount()];
   }
 
@@ -403,12 +460,54 @@ export class DirectLineService {
     return seq >= 1 && seq <= (await this.lastSeq(conversationId));
   }
 
-  private async findConversation(conversationId: string): Promise<ConversationRecord | undefined> {
+  private async findConversation(
+    conversationId: string,
+    options: { fresh?: boolean } = {},
+  ): Promise<ConversationRecord | undefined> {
     const cached = this.conversations.get(conversationId);
-    if (cached) return cached;
+    if (cached && !options.fresh && this.now().getTime() - cached.readAt < CONVERSATION_RECHECK_MS)
+      return cached.record;
     const found = await this.deps.store.getConversation(conversationId);
-    if (found) this.conversations.set(conversationId, found);
+    if (found) this.remember(found);
+    else this.conversations.delete(conversationId);
     return found;
+  }
+
+  private remember(conversation: ConversationRecord): void {
+    this.conversations.set(conversation.id, { record: conversation, readAt: this.now().getTime() });
+  }
+
+  private assertOpen(conversation: ConversationRecord): void {
+    if (conversation.endedAt) throw new ForbiddenError('This chat has ended; please start a new one.');
+  }
+
+  /** Maps the store's verdict on the customer's write to the answer; nothing was stored unless 'ok'. */
+  private assertCounted(verdict: QuotaVerdict): void {
+    const { quota } = this.deps;
+    switch (verdict) {
+      case 'ok':
+        return;
+      case 'missing':
+        throw new NotFoundError('The conversation does not exist (it may have expired); start a new one.');
+      case 'ended':
+        throw new ForbiddenError('This chat has ended; please start a new one.');
+      case 'messages':
+        // Retrying this conversation will not help; a new chat will.
+        throw new RateLimitedError(
+          `This chat has reached its limit of ${quota.maxMessages} messages; please start a new chat.`,
+          3600,
+        );
+      case 'photos':
+        throw new UploadRejectedError(
+          `This chat has reached its limit of ${quota.maxPhotos} photos; no more can be added to it.`,
+          413,
+        );
+      case 'bytes':
+        throw new UploadRejectedError(
+          `These photos would pass this chat's limit of ${Math.round(quota.maxUploadBytes / 1024 / 1024)} MB of uploads; nothing was stored.`,
+          413,
+        );
+    }
   }
 
   private async tellCustomer(conversationId: string, text: string): Promise<void> {
@@ -460,15 +559,34 @@ export class DirectLineService {
     return undefined;
   }
 
-  private async requireConversation(conversationId: string): Promise<ConversationRecord> {
-    const conversation = await this.findConversation(conversationId);
+  /** The conversation, which must exist and (unless `ended` is allowed: the bot's replies) be open. */
+  private async requireConversation(
+    conversationId: string,
+    options: { fresh?: boolean; allowEnded?: boolean } = {},
+  ): Promise<ConversationRecord> {
+    const conversation = await this.findConversation(conversationId, options);
     if (!conversation)
       throw new NotFoundError('The conversation does not exist (it may have expired); start a new one.');
+    if (!options.allowEnded) this.assertOpen(conversation);
     return conversation;
   }
 
   private botAccount(): ChannelAccount {
     return { id: this.deps.bot.id, name: this.deps.bot.name, role: 'bot' };
+  }
+}
+
+/** channelData, value and entities are stored with the transcript: each at most MAX_FIELD_BYTES as JSON. */
+function assertFieldSizes(input: UserActivityInput): void {
+  for (const field of ['channelData', 'value', 'entities'] as const) {
+    const value = input[field];
+    if (value === undefined) continue;
+    const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
+    if (bytes > MAX_FIELD_BYTES) {
+      throw new TooLargeError(
+        `The activity's ${field} is ${bytes} bytes; at most ${MAX_FIELD_BYTES} are accepted.`,
+      );
+    }
   }
 }
 

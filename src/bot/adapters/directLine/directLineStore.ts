@@ -1,5 +1,7 @@
 import type { Activity } from 'botbuilder';
 import { Schema, type Connection, type Model } from 'mongoose';
+import { UnavailableError } from '../../../services/errors';
+import { ensureTtlIndex } from '../../../services/store/ttlIndex';
 
 /** An activity as kept in a conversation's log: JSON text, because channelData keys may hold "." or "$". */
 export type DirectLineActivity = Omit<Partial<Activity>, 'id' | 'type' | 'timestamp' | 'localTimestamp'> & {
@@ -18,7 +20,27 @@ export interface ConversationRecord {
   readonly id: string;
   readonly userId: string;
   readonly createdAt: Date;
+  /** Set when the customer ended the chat: its tokens are refused from then on. */
+  readonly endedAt?: Date;
 }
+
+/** How long each kind of record is kept (seconds after it was written). */
+export interface DirectLineRetention {
+  readonly conversationSeconds: number;
+  readonly activitySeconds: number;
+  /** Photos not attached to a ticket; those attached stay as long as the ticket. */
+  readonly uploadSeconds: number;
+}
+
+/** Per-conversation limits on what the customer may store. */
+export interface ConversationQuota {
+  readonly maxMessages: number;
+  readonly maxPhotos: number;
+  readonly maxUploadBytes: number;
+}
+
+/** Why the customer's write was not counted in: the chat ended, or a limit was reached. */
+export type QuotaVerdict = 'ok' | 'missing' | 'ended' | 'messages' | 'photos' | 'bytes';
 
 export interface UploadRecord {
   readonly id: string;
@@ -34,6 +56,11 @@ interface ConversationDocument {
   _id: string;
   userId: string;
   createdAt: Date;
+  endedAt?: Date;
+  // What the customer has stored so far (absent on conversations from before the quotas: 0).
+  messages?: number;
+  photos?: number;
+  uploadBytes?: number;
 }
 
 interface ActivityDocument {
@@ -53,6 +80,8 @@ interface UploadDocument {
   sha256: string;
   data: Buffer;
   createdAt: Date;
+  /** The TTL date: createdAt until a ticket claims the photo, then removed (kept as long as the ticket). */
+  unclaimedSince?: Date;
 }
 
 const DUPLICATE_KEY = 11000;
@@ -83,6 +112,7 @@ export class DirectLineStore {
   constructor(
     connection: Connection,
     private readonly now: () => Date = () => new Date(),
+    private readonly retention?: DirectLineRetention,
   ) {
     this.conversations = model(
       connection,
@@ -92,6 +122,10 @@ export class DirectLineStore {
           _id: { type: String, required: true },
           userId: { type: String, required: true },
           createdAt: { type: Date, required: true },
+          endedAt: { type: Date },
+          messages: { type: Number },
+          photos: { type: Number },
+          uploadBytes: { type: Number },
         },
         { collection: 'directline_conversations', versionKey: false },
       ),
@@ -118,6 +152,7 @@ export class DirectLineStore {
         sha256: { type: String, required: true },
         data: { type: Buffer, required: true },
         createdAt: { type: Date, required: true },
+        unclaimedSince: { type: Date },
       },
       { collection: 'directline_uploads', versionKey: false },
     );
@@ -128,6 +163,13 @@ export class DirectLineStore {
   /** Creates the indexes (idempotent); call once before serving. */
   async init(): Promise<void> {
     await Promise.all([this.conversations.init(), this.activities.init(), this.uploads.init()]);
+    const retention = this.retention;
+    if (!retention) return;
+    await Promise.all([
+      ensureTtlIndex(this.conversations.collection, 'createdAt', retention.conversationSeconds),
+      ensureTtlIndex(this.activities.collection, 'createdAt', retention.activitySeconds),
+      ensureTtlIndex(this.uploads.collection, 'unclaimedSince', retention.uploadSeconds),
+    ]);
   }
 
   /** Creates the conversation, or returns the existing one (created: false) when the id is taken. */
@@ -137,7 +179,14 @@ export class DirectLineStore {
   ): Promise<{ conversation: ConversationRecord; created: boolean }> {
     const at = this.now();
     try {
-      await this.conversations.create({ _id: id, userId, createdAt: at });
+      await this.conversations.create({
+        _id: id,
+        userId,
+        createdAt: at,
+        messages: 0,
+        photos: 0,
+        uploadBytes: 0,
+      });
       return { conversation: { id, userId, createdAt: at }, created: true };
     } catch (error) {
       if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
@@ -148,8 +197,58 @@ export class DirectLineStore {
   }
 
   async getConversation(id: string): Promise<ConversationRecord | undefined> {
+    const doc = await this.conversations.findById(id, { userId: 1, createdAt: 1, endedAt: 1 }).lean().exec();
+    if (!doc) return undefined;
+    return {
+      id: doc._id,
+      userId: doc.userId,
+      createdAt: doc.createdAt,
+      ...(doc.endedAt ? { endedAt: doc.endedAt } : {}),
+    };
+  }
+
+  /** Marks the conversation ended (its tokens are refused from then on); false when there is none. */
+  async endConversation(id: string): Promise<boolean> {
+    const result = await this.conversations.updateOne({ _id: id }, { $set: { endedAt: this.now() } }).exec();
+    return result.matchedCount > 0;
+  }
+
+  /**
+   * Counts one more customer message in, and `files` photos of `bytes` bytes, in one conditional
+   * write: nothing is counted (and the verdict says why) when the conversation ended or a limit
+   * would be passed. Atomic in the store, so instances sharing it share the limits.
+   */
+  async countIn(
+    id: string,
+    quota: ConversationQuota,
+    upload: { files: number; bytes: number } = { files: 0, bytes: 0 },
+    attempt = 0,
+  ): Promise<QuotaVerdict> {
+    const below = (field: string, limit: number) => ({
+      $or: [{ [field]: { $exists: false } }, { [field]: { $lte: limit } }],
+    });
+    const result = await this.conversations.collection.updateOne(
+      {
+        _id: id,
+        endedAt: { $exists: false },
+        $and: [
+          below('messages', quota.maxMessages - 1),
+          below('photos', quota.maxPhotos - upload.files),
+          below('uploadBytes', quota.maxUploadBytes - upload.bytes),
+        ],
+      } as Record<string, unknown>,
+      { $inc: { messages: 1, photos: upload.files, uploadBytes: upload.bytes } },
+    );
+    if (result.matchedCount > 0) return 'ok';
     const doc = await this.conversations.findById(id).lean().exec();
-    return doc ? { id: doc._id, userId: doc.userId, createdAt: doc.createdAt } : undefined;
+    if (!doc) return 'missing';
+    if (doc.endedAt) return 'ended';
+    if ((doc.messages ?? 0) >= quota.maxMessages) return 'messages';
+    if ((doc.photos ?? 0) + upload.files > quota.maxPhotos) return 'photos';
+    if ((doc.uploadBytes ?? 0) + upload.bytes > quota.maxUploadBytes) return 'bytes';
+    // Another write got in between (the counts now allow it): try again, a bounded number of times.
+    if (attempt < 3) return this.countIn(id, quota, upload, attempt + 1);
+    throw new UnavailableError('The chat is busy; please try again.');
   }
 
   /** The last position used in the conversation's log (0 when empty). */
@@ -195,7 +294,23 @@ export class DirectLineStore {
   }
 
   async saveUpload(upload: UploadRecord, data: Buffer): Promise<void> {
-    await this.uploads.create({ _id: upload.id, ...withoutId(upload), data });
+    await this.uploads.create({
+      _id: upload.id,
+      ...withoutId(upload),
+      data,
+      unclaimedSince: upload.createdAt,
+    });
+  }
+
+  /** The photos are on a ticket: they stay as long as it does (out of the photos' retention). */
+  async keepUploads(uploads: ReadonlyArray<{ conversationId: string; uploadId: string }>): Promise<void> {
+    if (uploads.length === 0) return;
+    await this.uploads.collection.updateMany(
+      {
+        $or: uploads.map((upload) => ({ _id: upload.uploadId, conversationId: upload.conversationId })),
+      } as Record<string, unknown>,
+      { $unset: { unclaimedSince: '' } },
+    );
   }
 
   /** The upload with its bytes, only if it belongs to that conversation. */
@@ -205,7 +320,7 @@ export class DirectLineStore {
   ): Promise<{ upload: UploadRecord; data: Buffer } | undefined> {
     const doc = await this.uploads.findOne({ _id: id, conversationId }).lean().exec();
     if (!doc) return undefined;
-    const { _id, data, ...rest } = doc;
+    const { _id, data, unclaimedSince: _unclaimedSince, ...rest } = doc;
     return { upload: { id: _id, ...rest }, data: toBuffer(data) };
   }
 }

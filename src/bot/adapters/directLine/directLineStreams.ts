@@ -108,6 +108,7 @@ export class DirectLineStreams {
       ws.send(JSON.stringify(payload));
     };
     const deliver = (event: FeedEvent): void => {
+      if (event.kind === 'ended') return ws.close(4403, 'the chat has ended');
       if (event.kind === 'ephemeral') return send({ activities: [event.activity] });
       if (event.entry.seq <= lastSeq) return;
       lastSeq = event.entry.seq;
@@ -146,7 +147,10 @@ export class DirectLineStreams {
       } catch (error) {
         const { status } = toHttpError(error);
         if (status >= 500) logger.error({ err: error, conversationId }, 'web chat stream failed');
-        ws.close(status === 404 ? 4404 : 1011, status === 404 ? 'conversation not found' : 'server error');
+        ws.close(
+          status === 404 ? 4404 : status === 403 ? 4403 : 1011,
+          status === 404 ? 'conversation not found' : status === 403 ? 'the chat has ended' : 'server error',
+        );
       }
     })();
   }

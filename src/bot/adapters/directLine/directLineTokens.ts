@@ -12,6 +12,8 @@ export interface DirectLineTokenClaims {
   readonly scope: TokenScope;
   /** Seconds since the epoch. */
   readonly expiresAt: number;
+  /** When the first token of this conversation was issued (seconds since the epoch); refreshes keep it. */
+  readonly sessionStartedAt: number;
 }
 
 export interface IssuedToken {
@@ -32,6 +34,8 @@ const payloadSchema = z.object({
   scp: z.enum(['conversation', 'stream']),
   iat: z.number().int(),
   exp: z.number().int(),
+  // The session's start, carried from token to token so refreshing can't outlive DIRECTLINE_SESSION_MAX_HOURS.
+  ses: z.number().int(),
 });
 
 /** Conversation and user ids are URL path segments: keep them to a safe alphabet. */
@@ -46,6 +50,10 @@ export function newUserId(): string {
   return `dl_${randomBytes(12).toString('base64url')}`;
 }
 
+function sessionOver(): ForbiddenError {
+  return new ForbiddenError('This chat has reached its time limit; please start a new one.');
+}
+
 /**
  * Direct Line tokens as HS256 JWTs (the shape DirectLineJS expects), bound to one conversation and
  * one user, with an expiry. Signed with a key derived from DIRECTLINE_TOKEN_SECRET.
@@ -57,6 +65,8 @@ export class DirectLineTokens {
     secret: string,
     private readonly ttlSeconds: number,
     private readonly now: () => Date = () => new Date(),
+    /** DIRECTLINE_SESSION_MAX_HOURS: no token of a conversation is valid past its start plus this. */
+    private readonly sessionMaxSeconds: number = Number.POSITIVE_INFINITY,
   ) {
     this.key = deriveKey(secret, 'token');
   }
@@ -65,23 +75,24 @@ export class DirectLineTokens {
     return this.ttlSeconds;
   }
 
+  /**
+   * A token for the conversation, expiring after `ttlSeconds` or at the end of the session, whichever
+   * comes first. A session already over gets ForbiddenError (403): the page starts a new chat.
+   */
   issue(
     conversationId: string,
     userId: string,
     scope: TokenScope = 'conversation',
     ttlSeconds = this.ttlSeconds,
+    sessionStartedAt?: number,
   ): IssuedToken {
     const iat = Math.floor(this.now().getTime() / 1000);
-    const payload = {
-      iss: ISSUER,
-      conv: conversationId,
-      user: userId,
-      scp: scope,
-      iat,
-      exp: iat + ttlSeconds,
-    };
+    const ses = sessionStartedAt ?? iat;
+    const exp = Math.min(iat + ttlSeconds, ses + this.sessionMaxSeconds);
+    if (exp <= iat) throw sessionOver();
+    const payload = { iss: ISSUER, conv: conversationId, user: userId, scp: scope, iat, exp, ses };
     const body = `${HEADER}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-    return { token: `${body}.${hmacBase64Url(this.key, body)}`, conversationId, expiresIn: ttlSeconds };
+    return { token: `${body}.${hmacBase64Url(this.key, body)}`, conversationId, expiresIn: exp - iat };
   }
 
   /**
@@ -109,10 +120,19 @@ export class DirectLineTokens {
     const claims = parsed.data;
     if (claims.scp !== scope)
       throw new ForbiddenError(`This token cannot be used here (it is a ${claims.scp} token).`);
-    if (claims.exp <= Math.floor(this.now().getTime() / 1000)) {
+    const now = Math.floor(this.now().getTime() / 1000);
+    // Also when the setting was lowered after the token was issued.
+    if (claims.ses + this.sessionMaxSeconds <= now) throw sessionOver();
+    if (claims.exp <= now) {
       throw new ForbiddenError('The Direct Line token has expired; refresh it or start a new conversation.');
     }
-    return { conversationId: claims.conv, userId: claims.user, scope: claims.scp, expiresAt: claims.exp };
+    return {
+      conversationId: claims.conv,
+      userId: claims.user,
+      scope: claims.scp,
+      expiresAt: claims.exp,
+      sessionStartedAt: claims.ses,
+    };
   }
 
   /** verify() plus the binding: a token for conversation A gets 403 on conversation B. */

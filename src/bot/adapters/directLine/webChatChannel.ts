@@ -89,9 +89,20 @@ export class WebChatChannel {
     }
     const secret = await resolveTokenSecret(config.directLine.tokenSecret, config.store.dataDir, logger);
     const now = options.now ?? (() => new Date());
-    const store = new DirectLineStore(options.connection, now);
+    const day = 24 * 3600;
+    const store = new DirectLineStore(options.connection, now, {
+      // A conversation record outlives its last possible message by the transcripts' retention.
+      conversationSeconds: config.retention.transcriptDays * day + config.directLine.sessionMaxHours * 3600,
+      activitySeconds: config.retention.transcriptDays * day,
+      uploadSeconds: config.retention.photoDays * day,
+    });
     await store.init();
-    const tokens = new DirectLineTokens(secret, config.directLine.tokenTtlSeconds, now);
+    const tokens = new DirectLineTokens(
+      secret,
+      config.directLine.tokenTtlSeconds,
+      now,
+      config.directLine.sessionMaxHours * 3600,
+    );
     const connector = new LocalConnector(secret);
     const feed = new ConversationFeed();
     const links = new AttachmentLinks(
@@ -114,6 +125,11 @@ export class WebChatChannel {
       logger,
       bot: { id: config.botAuth.MicrosoftAppId ?? 'carlinkit-support-bot', name: BOT_NAME },
       serviceUrl: () => connector.serviceUrl,
+      quota: {
+        maxMessages: config.webChat.maxMessages,
+        maxPhotos: config.webChat.maxPhotos,
+        maxUploadBytes: config.webChat.maxUploadBytes,
+      },
       now,
     });
     const streams = new DirectLineStreams({ service, feed, logger });

@@ -22,6 +22,65 @@ describe('DirectLineTokens', () => {
       userId: 'dl_user0001',
       scope: 'conversation',
       expiresAt: now.getTime() / 1000 + 600,
+      sessionStartedAt: now.getTime() / 1000,
+    });
+  });
+
+  describe('session lifetime (DIRECTLINE_SESSION_MAX_HOURS)', () => {
+    const sessionTokens = new DirectLineTokens(secret, 600, () => now, 3600);
+    const hour = 3600_000;
+
+    it('when tokens are refreshed within the session, each one lives its full TTL (positive control)', () => {
+      const first = sessionTokens.verify(sessionTokens.issue('conversation-0001', 'dl_user0001').token);
+      now = new Date(now.getTime() + 5 * 60_000);
+
+      const refreshed = sessionTokens.issue(
+        'conversation-0001',
+        'dl_user0001',
+        'conversation',
+        undefined,
+        first.sessionStartedAt,
+      );
+
+      assert.equal(refreshed.expiresIn, 600);
+      assert.equal(sessionTokens.verify(refreshed.token).sessionStartedAt, first.sessionStartedAt);
+    });
+
+    it('when the session nears its end, a refreshed token expires at the end of the session, not a TTL later', () => {
+      const first = sessionTokens.verify(sessionTokens.issue('conversation-0001', 'dl_user0001').token);
+      now = new Date(now.getTime() + hour - 120_000);
+
+      const refreshed = sessionTokens.issue(
+        'conversation-0001',
+        'dl_user0001',
+        'conversation',
+        undefined,
+        first.sessionStartedAt,
+      );
+
+      assert.equal(refreshed.expiresIn, 120);
+    });
+
+    it('when the session is over, refreshing is forbidden and so is a token issued before a lower limit was set', () => {
+      const first = sessionTokens.verify(sessionTokens.issue('conversation-0001', 'dl_user0001').token);
+      now = new Date(now.getTime() + hour);
+
+      assert.throws(
+        () =>
+          sessionTokens.issue(
+            'conversation-0001',
+            'dl_user0001',
+            'conversation',
+            undefined,
+            first.sessionStartedAt,
+          ),
+        (error: unknown) => error instanceof ForbiddenError && /time limit/.test(error.message),
+      );
+      now = new Date('2026-11-24T10:00:00Z');
+      const longLived = tokens.issue('conversation-0001', 'dl_user0001', 'conversation', 7200).token;
+      now = new Date(now.getTime() + hour + 1000);
+      assert.equal(tokens.verify(longLived).conversationId, 'conversation-0001');
+      assert.throws(() => sessionTokens.verify(longLived), ForbiddenError);
     });
   });
 
