@@ -78,10 +78,16 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       logger: logger.child({ component: 'tickets' }),
       repairs: config.repairs,
       ...(options.now ? { clock: { now: options.now } } : {}),
+      ...(webChat.attachmentKeeper ? { attachmentKeeper: webChat.attachmentKeeper } : {}),
     });
     await tickets.init();
+    const storage = new MongoStorage(database.connection, {
+      cache: { maxBytes: config.store.stateCacheBytes },
+      retentionSeconds: config.retention.stateDays * 24 * 3600,
+    });
+    await storage.init();
     const { bot, onTurnError } = SupportBot.create({
-      storage: new MongoStorage(database.connection, { cache: { maxBytes: config.store.stateCacheBytes } }),
+      storage,
       recognizer: createRecognizer(config, logger.child({ component: 'recognition' }), { catalogue }),
       catalogue,
       faq: FaqLibrary.load({ turnaroundBusinessDays: config.repairs.turnaroundBusinessDays }),

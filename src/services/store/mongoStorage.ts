@@ -4,6 +4,7 @@ import type { Connection, mongo } from 'mongoose';
 import { UnavailableError } from '../errors';
 import { StateCache, type CachedState } from './stateCache';
 import { StateWriteBatcher } from './stateWriteBatcher';
+import { ensureTtlIndex } from './ttlIndex';
 
 interface BotStateDocument {
   _id: string;
@@ -41,6 +42,11 @@ export interface MongoStorageOptions {
    * one instance per conversation. See StateCache.
    */
   cache?: { maxBytes: number };
+  /**
+   * RETENTION_STATE_DAYS in seconds: state nobody wrote for this long (an abandoned conversation)
+   * is deleted by the store's TTL monitor. Applied by init().
+   */
+  retentionSeconds?: number;
 }
 
 /**
@@ -61,12 +67,18 @@ export class MongoStorage implements Storage, StoredText {
 
   constructor(
     private readonly connection: Connection,
-    options: MongoStorageOptions = {},
+    private readonly options: MongoStorageOptions = {},
   ) {
     this.collectionName = options.collectionName ?? 'botstate';
     this.cache =
       options.cache && options.cache.maxBytes > 0 ? new StateCache(options.cache.maxBytes) : undefined;
     this.writer = new StateWriteBatcher(() => ({ db: this.database(), name: this.collectionName }));
+  }
+
+  /** Creates the retention index (when retentionSeconds is set); call once before serving. */
+  async init(): Promise<void> {
+    if (this.options.retentionSeconds === undefined) return;
+    await ensureTtlIndex(this.states(), 'updatedAt', this.options.retentionSeconds);
   }
 
   async read(keys: string[]): Promise<StoreItems> {

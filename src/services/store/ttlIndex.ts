@@ -10,8 +10,8 @@ const OPTIONS_CONFLICT = new Set([85, 86]);
  * When the retention setting changed, the index is rebuilt with the new value: `collMod`, which
  * would change it in place, is not something the embedded store speaks.
  */
-export async function ensureTtlIndex(
-  collection: mongo.Collection,
+export async function ensureTtlIndex<T extends mongo.Document>(
+  collection: mongo.Collection<T>,
   field: string,
   seconds: number,
 ): Promise<void> {

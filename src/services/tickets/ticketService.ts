@@ -54,6 +54,14 @@ export interface TicketServiceDeps {
   clock?: Clock;
   /** Failed customer lookups per caller; 5 per 15 minutes by default. */
   lookupLimiter?: LookupLimiter;
+  /** Where the customer's photos are kept (web chat uploads): told to keep a ticket's photos as long as the ticket. */
+  attachmentKeeper?: AttachmentKeeper;
+}
+
+/** Photos expire under their own retention unless a ticket claims them. */
+export interface AttachmentKeeper {
+  /** Takes the photos at these URLs out of the photos' retention; URLs it does not hold are ignored. */
+  keep(urls: readonly string[]): Promise<void>;
 }
 
 export interface ActOptions {
@@ -155,6 +163,10 @@ export class TicketService {
       asOf: registration.product.purchaseDate > today ? registration.product.purchaseDate : today,
       productName: product.model,
     });
+    // Before the ticket exists, so a ticket never points at a photo that may still expire (at worst,
+    // a failed insert leaves photos kept that no ticket names).
+    if (registration.attachments.length > 0)
+      await this.deps.attachmentKeeper?.keep(registration.attachments.map((attachment) => attachment.url));
     // Insert first and let the unique indexes arbitrate: a retry (or a racing duplicate) hits the
     // idempotency key's index and gets the ticket that won, in one round trip for the common case.
     for (let attempt = 0; attempt < MAX_NUMBER_ATTEMPTS; attempt += 1) {

@@ -54,7 +54,7 @@ export class AttachmentLinks {
     return {
       ...rest,
       attachments: activity.attachments.map((attachment) => {
-        const target = attachment.contentUrl ? this.ownUpload(attachment.contentUrl) : undefined;
+        const target = attachment.contentUrl ? this.uploadAt(attachment.contentUrl) : undefined;
         if (!target || target.conversationId !== conversationId) return attachment;
         const signed = this.signedPath(conversationId, target.uploadId);
         // Web Chat shows a customer's own upload as a picture only when it has a thumbnail
@@ -66,7 +66,8 @@ export class AttachmentLinks {
     };
   }
 
-  private ownUpload(url: string): { conversationId: string; uploadId: string } | undefined {
+  /** The upload a URL of ours names (any host: only the path is ours), or undefined. */
+  uploadAt(url: string): { conversationId: string; uploadId: string } | undefined {
     let pathname: string;
     try {
       pathname = new URL(url, this.publicBaseUrl).pathname;

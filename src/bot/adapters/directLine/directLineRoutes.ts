@@ -155,11 +155,18 @@ export function registerDirectLineRoutes(server: Server, deps: DirectLineRoutesD
         throw new ForbiddenError('userId does not match the token.');
       }
       try {
+        const declared = Number(req.headers['content-length']);
+        await service.assertUploadRoom(claims, Number.isFinite(declared) ? declared : undefined);
         const boundary = multipartBoundary(req.headers['content-type']);
         const parts = parseMultipart(await readBody(req, UPLOAD_BODY_LIMIT), boundary);
         res.send(200, await service.postUpload(claims, parts));
       } catch (error) {
         if (error instanceof UploadRejectedError) {
+          if (!req.complete) {
+            // Refused before the body was read (over the quota): don't wait for it.
+            req.resume();
+            res.header('Connection', 'close');
+          }
           res.send(error.status, {
             error: {
               code:

@@ -308,6 +308,31 @@ export class DirectLineService {
     return { id: entry.activity.id };
   }
 
+  /**
+   * Before the upload's body is read: a conversation already at its photo limit, or whose declared
+   * body can't fit in what is left of its bytes, is refused without buffering the body.
+   */
+  async assertUploadRoom(claims: DirectLineTokenClaims, declaredBytes: number | undefined): Promise<void> {
+    await this.requireConversation(claims.conversationId);
+    const usage = await this.deps.store.usage(claims.conversationId);
+    if (!usage) return;
+    const { quota } = this.deps;
+    if (usage.photos >= quota.maxPhotos) this.assertCounted('photos');
+    // The multipart framing and the activity part are small; the files are nearly all of it.
+    const framing = 256 * 1024;
+    if (usage.uploadBytes >= quota.maxUploadBytes) this.assertCounted('bytes');
+    if (declaredBytes !== undefined && declaredBytes - framing > quota.maxUploadBytes - usage.uploadBytes)
+      this.assertCounted('bytes');
+  }
+
+  /** AttachmentKeeper for the ticket service: a ticket's photos stay as long as the ticket. */
+  async keepUploads(urls: readonly string[]): Promise<void> {
+    const uploads = urls
+      .map((url) => this.deps.links.uploadAt(url))
+      .filter((upload): upload is { conversationId: string; uploadId: string } => upload !== undefined);
+    await this.deps.store.keepUploads(uploads);
+  }
+
   async readUpload(
     conversationId: string,
     uploadId: string,

@@ -213,6 +213,16 @@ export class DirectLineStore {
     return result.matchedCount > 0;
   }
 
+  /** What the customer has stored so far (undefined when there is no such conversation). */
+  async usage(id: string): Promise<{ messages: number; photos: number; uploadBytes: number } | undefined> {
+    const doc = await this.conversations
+      .findById(id, { messages: 1, photos: 1, uploadBytes: 1 })
+      .lean()
+      .exec();
+    if (!doc) return undefined;
+    return { messages: doc.messages ?? 0, photos: doc.photos ?? 0, uploadBytes: doc.uploadBytes ?? 0 };
+  }
+
   /**
    * Counts one more customer message in, and `files` photos of `bytes` bytes, in one conditional
    * write: nothing is counted (and the verdict says why) when the conversation ended or a limit

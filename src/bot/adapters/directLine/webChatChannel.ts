@@ -4,6 +4,7 @@ import type { Connection } from 'mongoose';
 import type { Server } from 'restify';
 import type { AppConfig } from '../../../config';
 import type { Logger } from '../../../services/logging/logger';
+import type { AttachmentKeeper } from '../../../services/tickets/ticketService';
 import type { RouteRegistrar, TurnRunner } from '../../server';
 import { AttachmentLinks } from './attachmentLinks';
 import { AzureDirectLine } from './azureDirectLine';
@@ -151,6 +152,12 @@ export class WebChatChannel {
   /** The local Direct Line service (undefined in Azure mode); for tests and benchmarks. */
   get service(): DirectLineService | undefined {
     return this.local?.service;
+  }
+
+  /** Keeps the photos a ticket names out of the photos' retention (undefined in Azure mode: no uploads here). */
+  get attachmentKeeper(): AttachmentKeeper | undefined {
+    const service = this.local?.service;
+    return service ? { keep: (urls) => service.keepUploads(urls) } : undefined;
   }
 
   /** The adapter's authentication, made to reach the local connector for proactive messages. */
