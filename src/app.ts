@@ -8,6 +8,7 @@ import { closeServer, makeServer, type InFlightRequests, type RouteRegistrar } f
 import { createTwilioSmsChannel } from './bot/adapters/twilioSms/twilioSmsChannel';
 import { WebChatChannel } from './bot/adapters/directLine/webChatChannel';
 import { webChatSite } from './web/webChatSite';
+import { strictTransportSecurity } from './bot/http/strictTransportSecurity';
 import { SupportBot } from './bot/supportBot';
 import { ReusedClientsAuthentication } from './bot/reusedClientsAuthentication';
 import { SupportAdapter } from './bot/supportAdapter';
@@ -116,7 +117,9 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       webChatSite({
         logger,
         azureEndpoint: config.directLine.azureSecret ? config.directLine.azureEndpoint : undefined,
+        allowedOrigins: config.webChat.allowedOrigins,
       }),
+      strictTransportSecurity(config.http.publicBaseUrl),
     );
     workers.push(...sms.workers);
 

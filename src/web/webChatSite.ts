@@ -17,6 +17,8 @@ export interface WebChatSiteOptions {
   logger: Logger;
   /** Azure Direct Line endpoint when the page talks to Azure (added to the pages' connect-src). */
   azureEndpoint?: string;
+  /** WEBCHAT_ALLOWED_ORIGINS: sites (besides this one) whose pages may frame /chat. */
+  allowedOrigins?: readonly string[];
 }
 
 interface AssetSpec {
@@ -62,20 +64,23 @@ export function webChatSite(options: WebChatSiteOptions): RouteRegistrar {
       "form-action 'none'",
       `frame-ancestors ${frameAncestors}`,
     ].join('; ');
-  const page = (file: string, frameAncestors: string): AssetSpec => ({
+  const page = (file: string, frameAncestors: readonly string[]): AssetSpec => ({
     file: `src/web/pages/${file}`,
     contentType: 'text/html; charset=utf-8',
     cacheControl: REVALIDATE,
     headers: {
-      'Content-Security-Policy': csp(frameAncestors),
+      'Content-Security-Policy': csp(["'self'", ...frameAncestors].join(' ')),
+      // For browsers without frame-ancestors; it can't name other sites, so only when there are none.
+      ...(frameAncestors.length === 0 ? { 'X-Frame-Options': 'SAMEORIGIN' } : {}),
       'Referrer-Policy': 'same-origin',
       'X-Content-Type-Options': 'nosniff',
     },
   });
   const assets: Record<string, AssetSpec> = {
-    '/': page('index.html', "'self'"),
-    // Framed by the company website through /embed.js.
-    '/chat': page('chat.html', '*'),
+    '/': page('index.html', []),
+    // Framed by the company website through /embed.js: only sites named in WEBCHAT_ALLOWED_ORIGINS,
+    // so no other page can frame a customer's chat (and its End chat button) under its own.
+    '/chat': page('chat.html', options.allowedOrigins ?? []),
     '/embed.js': {
       file: 'src/web/assets/embed.js',
       contentType: 'text/javascript; charset=utf-8',

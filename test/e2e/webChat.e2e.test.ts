@@ -33,6 +33,9 @@ describe('web chat in a real browser (Chromium + Web Chat + local Direct Line)',
   let base: string;
   let dataDir: string;
   let browser: Browser;
+  // The company website (another origin: localhost vs 127.0.0.1, another port), allowed to frame /chat.
+  let site: http.Server;
+  let siteOrigin: string;
   const offHost: string[] = [];
   const consoleErrors: string[] = [];
 
@@ -42,7 +45,15 @@ describe('web chat in a real browser (Chromium + Web Chat + local Direct Line)',
       this.skip();
     }
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'webchat-e2e-'));
-    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir, BACKOFFICE_TOKEN });
+    site = await companySite(() => base);
+    siteOrigin = `http://localhost:${(site.address() as AddressInfo).port}`;
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      DATA_DIR: dataDir,
+      BACKOFFICE_TOKEN,
+      WEBCHAT_ALLOWED_ORIGINS: siteOrigin,
+    });
     app = await createApp(config, { logger: createLogger({ level: 'silent' }) });
     const address = await app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${address.port}`;
@@ -61,6 +72,7 @@ describe('web chat in a real browser (Chromium + Web Chat + local Direct Line)',
 
   after(async () => {
     await browser?.close();
+    if (site) await new Promise<void>((resolve) => site.close(() => resolve()));
     await app?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
@@ -280,28 +292,91 @@ describe('web chat in a real browser (Chromium + Web Chat + local Direct Line)',
   });
 
   it('when the company website includes /embed.js, its "Online Message" button opens the chat from this server', async () => {
-    // The company site on another origin (localhost vs 127.0.0.1, another port).
-    const site = http.createServer((_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/html' });
-      res.end(
-        `<!doctype html><title>CarlinKit</title><h1>CarlinKit</h1><script src="${base}/embed.js" async></script>`,
-      );
+    const page = await openPage();
+    await page.goto(`${siteOrigin}/`);
+    await page.getByRole('button', { name: 'Online Message' }).click();
+    const chat = page.frameLocator('iframe[title="CarlinKit support chat"]');
+    await chat.locator(BOT_BUBBLES).first().waitFor({ timeout: FIRST_RENDER_MS });
+
+    assert.match(await chat.locator(BOT_BUBBLES).first().innerText(), /CarlinKit support assistant/);
+    assert.deepEqual(offHost, []);
+    await page.context().close();
+  });
+
+  it('when the customer clicks "End chat", the server refuses the old token and the browser keeps nothing to resume', async () => {
+    const page = await openPage();
+    await page.goto(`${base}/chat`);
+    await page.locator(BOT_BUBBLES).first().waitFor({ timeout: FIRST_RENDER_MS });
+    await say(page, 'hello');
+    const saved = JSON.parse(
+      String(await page.evaluate('localStorage.getItem("carlinkit.supportChat.v1")')),
+    ) as { conversationId: string; token: string; domain: string };
+    const postWithSavedToken = () =>
+      fetch(`${base}/v3/directline/conversations/${saved.conversationId}/activities`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${saved.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ type: 'message', text: 'is this still open?' }),
+      });
+    // Positive control: the saved token works until the chat is ended.
+    assert.equal((await postWithSavedToken()).status, 200);
+
+    await page.getByRole('button', { name: 'End chat' }).click();
+    await page.getByRole('button', { name: 'Start a new chat' }).waitFor({ timeout: REPLY_MS });
+
+    assert.equal(await page.evaluate('localStorage.getItem("carlinkit.supportChat.v1")'), null);
+    assert.equal((await postWithSavedToken()).status, 403);
+    const refreshed = await fetch(`${base}/v3/directline/tokens/refresh`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${saved.token}` },
     });
-    await new Promise<void>((resolve) => {
-      site.listen(0, '127.0.0.1', resolve);
-    });
+    assert.equal(refreshed.status, 403);
+
+    // A reload starts afresh: just the welcome, in a new conversation.
+    await page.reload();
+    await page.locator(BOT_BUBBLES).first().waitFor({ timeout: FIRST_RENDER_MS });
+    await until(async () => {
+      const now = await savedConversation(page);
+      return typeof now === 'string' && now !== saved.conversationId;
+    }, 'a new saved conversation');
+    assert.equal(await page.locator(BOT_BUBBLES).count(), 1);
+    assert.deepEqual(offHost, []);
+    await page.context().close();
+  });
+
+  it('when a site not in WEBCHAT_ALLOWED_ORIGINS frames /chat, the browser refuses to show it', async () => {
+    const other = await companySite(() => base);
     try {
       const page = await openPage();
-      await page.goto(`http://localhost:${(site.address() as AddressInfo).port}/`);
+      await page.goto(`http://localhost:${(other.address() as AddressInfo).port}/`);
       await page.getByRole('button', { name: 'Online Message' }).click();
-      const chat = page.frameLocator('iframe[title="CarlinKit support chat"]');
-      await chat.locator(BOT_BUBBLES).first().waitFor({ timeout: FIRST_RENDER_MS });
+      await until(
+        () =>
+          Promise.resolve(
+            consoleErrors.some((text) => /frame-ancestors/.test(text)) ||
+              page.frames().some((frame) => frame.url().startsWith('chrome-error://')),
+          ),
+        'the frame to be refused',
+      );
 
-      assert.match(await chat.locator(BOT_BUBBLES).first().innerText(), /CarlinKit support assistant/);
-      assert.deepEqual(offHost, []);
+      const chat = page.frameLocator('iframe[title="CarlinKit support chat"]');
+      assert.equal(await chat.locator(BOT_BUBBLES).count(), 0);
       await page.context().close();
     } finally {
-      await new Promise<void>((resolve) => site.close(() => resolve()));
+      await new Promise<void>((resolve) => other.close(() => resolve()));
     }
   });
 });
+
+/** A page on another origin that includes the embed snippet, as the company website does. */
+async function companySite(base: () => string): Promise<http.Server> {
+  const site = http.createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end(
+      `<!doctype html><title>CarlinKit</title><h1>CarlinKit</h1><script src="${base()}/embed.js" async></script>`,
+    );
+  });
+  await new Promise<void>((resolve) => {
+    site.listen(0, '127.0.0.1', resolve);
+  });
+  return site;
+}

@@ -3,6 +3,7 @@ import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { startHarness, type Harness } from '../bot/adapters/directLine/harness';
 import { WEBCHAT_BUNDLE_PATH } from '../../src/web/webChatSite';
+import { loadConfig } from '../../src/config';
 
 describe('web chat site (support page, widget page, embed snippet, vendored bundle)', () => {
   let harness: Harness;
@@ -30,11 +31,65 @@ describe('web chat site (support page, widget page, embed snippet, vendored bund
     assert.match(csp, /frame-ancestors 'self'/);
   });
 
-  it('when the widget page is framed by the company website, it may be', async () => {
+  it('when WEBCHAT_ALLOWED_ORIGINS is unset, the widget page may be framed by this site only', async () => {
     const response = await fetch(`${harness.base}/chat`);
 
     assert.equal(response.status, 200);
-    assert.match(response.headers.get('content-security-policy')!, /frame-ancestors \*/);
+    assert.match(response.headers.get('content-security-policy')!, /frame-ancestors 'self'(;|$)/);
+    assert.equal(response.headers.get('x-frame-options'), 'SAMEORIGIN');
+    assert.equal(response.headers.get('strict-transport-security'), null, 'plain HTTP: no HSTS');
+  });
+
+  describe('with WEBCHAT_ALLOWED_ORIGINS and an https PUBLIC_BASE_URL', () => {
+    let configured: Harness;
+
+    before(async () => {
+      configured = await startHarness({
+        env: {
+          WEBCHAT_ALLOWED_ORIGINS: 'https://www.carlinkit.example, https://shop.carlinkit.example/',
+          PUBLIC_BASE_URL: 'https://support.carlinkit.example',
+        },
+      });
+    });
+
+    after(async () => {
+      await configured.close();
+    });
+
+    it('when the company website frames the widget page, the CSP names exactly those sites besides this one', async () => {
+      const chat = await fetch(`${configured.base}/chat`);
+      const support = await fetch(`${configured.base}/`);
+
+      assert.match(
+        chat.headers.get('content-security-policy')!,
+        /frame-ancestors 'self' https:\/\/www\.carlinkit\.example https:\/\/shop\.carlinkit\.example(;|$)/,
+      );
+      // X-Frame-Options can't list sites; the CSP alone decides.
+      assert.equal(chat.headers.get('x-frame-options'), null);
+      // The support page itself is never framed by others.
+      assert.match(support.headers.get('content-security-policy')!, /frame-ancestors 'self'(;|$)/);
+      assert.equal(support.headers.get('x-frame-options'), 'SAMEORIGIN');
+    });
+
+    it('when PUBLIC_BASE_URL is https, every answer carries Strict-Transport-Security', async () => {
+      const answers = await Promise.all(
+        ['/chat', '/healthz', '/v3/directline/conversations/unknown-conv/activities'].map((path) =>
+          fetch(`${configured.base}${path}`),
+        ),
+      );
+
+      assert.deepEqual(
+        answers.map((answer) => answer.headers.get('strict-transport-security')),
+        ['max-age=31536000', 'max-age=31536000', 'max-age=31536000'],
+      );
+    });
+
+    it('when an origin in WEBCHAT_ALLOWED_ORIGINS is not an origin, the configuration is refused', () => {
+      assert.throws(
+        () => loadConfig({ WEBCHAT_ALLOWED_ORIGINS: 'https://ok.example, javascript:alert(1)' }),
+        /WEBCHAT_ALLOWED_ORIGINS/,
+      );
+    });
   });
 
   it('when the Web Chat bundle is requested, it is served gzip-compressed and cacheable forever under its versioned URL', async () => {

@@ -13,6 +13,7 @@
 
   var container = document.getElementById('webchat');
   var statusLine = document.getElementById('chat-status');
+  var endButton = document.getElementById('end-chat');
   var current = null;
   var restarts = 0;
 
@@ -87,7 +88,7 @@
         error.status = response.status;
         throw error;
       }
-      return response.json();
+      return response.status === 204 ? null : response.json();
     });
   }
 
@@ -126,14 +127,18 @@
     });
   }
 
+  /** Disconnects the chat on this page (unsubscribed first, so ending it doesn't start a new one). */
+  function stop() {
+    if (!current) return;
+    current.subscriptions.forEach(function (subscription) {
+      subscription.unsubscribe();
+    });
+    current.directLine.end();
+    current = null;
+  }
+
   function restart() {
-    if (current) {
-      current.subscriptions.forEach(function (subscription) {
-        subscription.unsubscribe();
-      });
-      current.directLine.end();
-      current = null;
-    }
+    stop();
     restarts += 1;
     if (restarts > 2) {
       showStatus('The chat could not be resumed. Please reload the page.');
@@ -167,7 +172,16 @@
         save(directLine, session.domain);
       })
     ];
-    current = { directLine: directLine, subscriptions: subscriptions, domain: session.domain };
+    current = {
+      directLine: directLine,
+      subscriptions: subscriptions,
+      domain: session.domain,
+      conversationId: session.conversationId
+    };
+    if (endButton) {
+      endButton.hidden = false;
+      endButton.disabled = false;
+    }
 
     var host = document.createElement('div');
     host.className = 'webchat';
@@ -183,6 +197,55 @@
       host
     );
   }
+
+  /**
+   * "End chat": the server stops accepting this conversation's token (on a shared computer, the next
+   * person can't reopen it) and this browser forgets it. Azure Direct Line tokens can't be revoked;
+   * they are only forgotten here and run out on their own.
+   */
+  function endChat() {
+    var session = current;
+    if (!session) return;
+    endButton.disabled = true;
+    var token = session.directLine.token;
+    var conversationId = session.directLine.conversationId || session.conversationId;
+    stop();
+    forget();
+    var local = session.domain.indexOf(window.location.origin + '/') === 0;
+    var revoked =
+      local && token && conversationId
+        ? post(session.domain + '/conversations/' + encodeURIComponent(conversationId) + '/end', token)
+        : Promise.resolve(null);
+    revoked
+      .catch(function () {
+        // Already ended or expired: forgotten here all the same.
+      })
+      .then(showEnded);
+  }
+
+  function showEnded() {
+    endButton.hidden = true;
+    showStatus('');
+    var panel = document.createElement('div');
+    panel.className = 'chat-ended';
+    var text = document.createElement('p');
+    text.textContent = 'This chat has ended and is no longer kept in this browser.';
+    var again = document.createElement('button');
+    again.type = 'button';
+    again.className = 'chat-ended__restart';
+    again.textContent = 'Start a new chat';
+    again.addEventListener('click', function () {
+      restarts = 0;
+      container.textContent = '';
+      start();
+    });
+    panel.appendChild(text);
+    panel.appendChild(again);
+    container.textContent = '';
+    container.appendChild(panel);
+  }
+
+  if (endButton) endButton.addEventListener('click', endChat);
 
   window.addEventListener('pagehide', function () {
     if (current) save(current.directLine, current.domain);

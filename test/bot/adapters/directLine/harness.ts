@@ -14,6 +14,7 @@ import { loadConfig, type AppConfig } from '../../../../src/config';
 import { closeServer, makeServer, type SupportServer } from '../../../../src/bot/server';
 import { WebChatChannel } from '../../../../src/bot/adapters/directLine/webChatChannel';
 import { webChatSite } from '../../../../src/web/webChatSite';
+import { strictTransportSecurity } from '../../../../src/bot/http/strictTransportSecurity';
 import { startTestStore, type TestStore } from '../../../support/testStore';
 
 export interface DirectLineActivityJson {
@@ -156,7 +157,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       webChatSite({
         logger,
         azureEndpoint: config.directLine.azureSecret ? config.directLine.azureEndpoint : undefined,
+        allowedOrigins: config.webChat.allowedOrigins,
       }),
+      strictTransportSecurity(config.http.publicBaseUrl),
     ],
     readiness: () => Promise.resolve({ ready: true, checks: {} }),
   });
