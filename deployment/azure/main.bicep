@@ -27,6 +27,8 @@ param cluKey string = ''
 param cluProjectName string = ''
 param cluDeploymentName string = ''
 param sku string = 'B1'
+@description('Origins of the company website pages that embed the chat (/embed.js), e.g. https://www.carlinkit.com')
+param webchatAllowedOrigins string = ''
 
 resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
   name: '${botName}-plan'
@@ -52,6 +54,9 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'NODE_ENV', value: 'production' }
         { name: 'PORT', value: '8080' }
         { name: 'PUBLIC_BASE_URL', value: 'https://${botName}.azurewebsites.net' }
+        // App Service's front end is the one proxy: it appends the client's address to X-Forwarded-For.
+        { name: 'TRUSTED_PROXIES', value: '1' }
+        { name: 'WEBCHAT_ALLOWED_ORIGINS', value: webchatAllowedOrigins }
         { name: 'MONGODB_URI', value: mongodbUri }
         { name: 'MicrosoftAppId', value: microsoftAppId }
         { name: 'MicrosoftAppPassword', value: microsoftAppPassword }
