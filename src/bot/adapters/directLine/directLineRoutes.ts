@@ -201,8 +201,10 @@ export function registerDirectLineRoutes(server: Server, deps: DirectLineRoutesD
     route(logger, async (req, res) => {
       const conversationId = param(req, 'conversationId');
       const attachmentId = param(req, 'attachmentId');
-      authorizeAttachmentRead(req, deps, conversationId, attachmentId);
-      const { upload, data } = await service.readUpload(conversationId, attachmentId);
+      const reader = authorizeAttachmentRead(req, deps, conversationId, attachmentId);
+      const { upload, data } = await service.readUpload(conversationId, attachmentId, {
+        byCustomer: reader === 'customer',
+      });
       res.sendRaw(200, data, {
         'Content-Type': upload.contentType,
         'Content-Length': String(data.length),
@@ -221,15 +223,16 @@ function authorizeAttachmentRead(
   deps: DirectLineRoutesDeps,
   conversationId: string,
   attachmentId: string,
-): void {
-  if (deps.links.verify(conversationId, attachmentId, query(req, 'exp'), query(req, 'sig'))) return;
+): 'link' | 'backoffice' | 'customer' {
+  if (deps.links.verify(conversationId, attachmentId, query(req, 'exp'), query(req, 'sig'))) return 'link';
   const token = bearerToken(req);
   if (!token)
     throw new UnauthorizedError(
       'Reading an attachment needs the conversation token, the back-office token or a signed link.',
     );
-  if (deps.backofficeToken && safeEqual(token, deps.backofficeToken)) return;
+  if (deps.backofficeToken && safeEqual(token, deps.backofficeToken)) return 'backoffice';
   deps.service.tokens.verifyFor(token, conversationId);
+  return 'customer';
 }
 
 function param(req: Request, name: string): string {

@@ -161,7 +161,10 @@ export class DirectLineService {
   /** POST /conversations: creates the conversation the token is bound to and says hello to the bot. */
   async startConversation(claims: DirectLineTokenClaims): Promise<{ created: boolean; token: IssuedToken }> {
     const existing = await this.findConversation(claims.conversationId);
-    if (existing) return { created: false, token: this.refreshToken(claims) };
+    if (existing) {
+      this.assertOpen(existing);
+      return { created: false, token: this.refreshToken(claims) };
+    }
     this.deps.turns.assertAccepting();
     const { created, conversation } = await this.deps.store.createConversation(
       claims.conversationId,
@@ -333,10 +336,16 @@ export class DirectLineService {
     await this.deps.store.keepUploads(uploads);
   }
 
+  /**
+   * A photo of the conversation. Read with the customer's token (`byCustomer`), the conversation
+   * must still be open; the back office and signed links read it whatever became of the chat.
+   */
   async readUpload(
     conversationId: string,
     uploadId: string,
+    options: { byCustomer?: boolean } = {},
   ): Promise<{ upload: UploadRecord; data: Buffer }> {
+    if (options.byCustomer) await this.requireConversation(conversationId);
     const found = await this.deps.store.getUpload(conversationId, uploadId);
     if (!found) throw new NotFoundError('No such attachment in this conversation.');
     return found;
