@@ -1,18 +1,12 @@
 import {
   ActivityHandler,
-  ActivityTypes,
   ConversationState,
   UserState,
   type Storage,
   type StatePropertyAccessor,
   type TurnContext,
 } from 'botbuilder';
-import {
-  DialogSet,
-  DialogTurnStatus,
-  tuneDialogFramework,
-  type DialogState,
-} from '../dialogs/dialogFramework';
+import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
 import { ContactTeamHandoff } from '../dialogs/contactTeamHandoff';
 import { CustomerPhotos, type PendingPhotos } from '../dialogs/customerPhotos';
 import { FieldValidators } from '../dialogs/fieldValidators';
@@ -60,25 +54,28 @@ export interface SupportBotDeps {
 }
 
 /**
- * The Bot Framework edge of the conversation: greets new web chat conversations, runs the main
- * dialog on every message, and saves conversation and user state at the end of every turn, so a
- * restart continues where the customer was.
+ * The Bot Framework edge of the conversation, in the shape of BotBuilder-Samples' DialogBot: a
+ * message runs the main dialog (onMessage), a customer joining web chat gets the welcome
+ * (onMembersAdded), and conversation and user state are saved at the end of every turn, so a restart
+ * continues where the customer was. Handlers added later (onMessage, onDialog…) run as usual.
  */
-/** Where botbuilder-dialogs keeps its memory-scope configuration for the turn (DialogStateManager). */
-const DIALOG_STATE_MANAGER_CONFIGURATION = 'DialogStateManagerConfiguration';
-/** The description of botbuilder-dialogs' private turn-state key "activityReceived was emitted". */
-const ACTIVITY_RECEIVED_EMITTED = 'ActivityReceivedEmitted';
-
 export class SupportBot extends ActivityHandler implements TurnRunner {
   private readonly dialogs: DialogSet;
   private readonly dialogState: StatePropertyAccessor<DialogState>;
-  /** Per-turn dialog bookkeeping carried from the first turn on; see run(). */
-  private readonly carriedTurnState = new Map<string | symbol, unknown>();
 
   constructor(private readonly deps: SupportBotDeps) {
     super();
     this.dialogState = deps.conversationState.createProperty<DialogState>('dialogState');
     this.dialogs = new DialogSet(this.dialogState).add(deps.mainDialog);
+
+    this.onMessage(async (context, next) => {
+      const dc = await this.dialogs.createContext(context);
+      const result = await dc.continueDialog();
+      if (result.status === DialogTurnStatus.empty) {
+        await dc.beginDialog(MAIN_DIALOG, { text: context.activity.text ?? '' } satisfies MainOptions);
+      }
+      await next();
+    });
 
     this.onMembersAdded(async (context, next) => {
       const botId = context.activity.recipient?.id;
@@ -92,13 +89,18 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
     });
   }
 
-  /** Builds the bot and everything the dialogs need from the app's services. */
-  static create(options: SupportBotOptions): {
+  /**
+   * Builds the bot and everything the dialogs need from the app's services. `mainDialog` builds the
+   * root dialog from those (tests pass a MainDialog subclass that observes dialog events).
+   */
+  static create(
+    options: SupportBotOptions,
+    mainDialog: (deps: SupportDialogDeps) => MainDialog = (deps) => new MainDialog(deps),
+  ): {
     bot: SupportBot;
     onTurnError: OnTurnError;
     conversationState: ConversationState;
   } {
-    tuneDialogFramework();
     // Conversation state is checked against concurrent turns; user state (recent ticket numbers
     // only) is shared by a customer's conversations, where the last write winning is fine.
     const conversationState = new JsonConversationState(new ETagCheckedStorage(options.storage));
@@ -124,18 +126,14 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       logger: options.logger,
       now,
     };
-    const bot = new SupportBot({ conversationState, userState, mainDialog: new MainDialog(deps), renderer });
+    const bot = new SupportBot({ conversationState, userState, mainDialog: mainDialog(deps), renderer });
     const onTurnError = createOnTurnError({ logger: options.logger, conversationState, renderer });
     return { bot, onTurnError, conversationState };
   }
 
+  /** Runs the turn's handlers, then sends what the SMS renderer held back and saves the state. */
   override async run(context: TurnContext): Promise<void> {
-    for (const [key, value] of this.carriedTurnState) context.turnState.set(key, value);
-    // A customer's message (nearly every turn) goes straight to the dialogs; ActivityHandler's
-    // event chain (turn, message and dialog handlers, promises at every step) dispatches the rest.
-    if (context.activity.type === (ActivityTypes.Message as string)) await this.onCustomerMessage(context);
-    else await super.run(context);
-    if (this.carriedTurnState.size === 0) this.learnCarriedTurnState(context);
+    await super.run(context);
     await this.deps.renderer.flush(context);
     // Together, so they share one write to the store (see StateWriteBatcher). The user state (recent
     // ticket numbers) is kept even when the conversation's write loses to a concurrent turn.
@@ -143,30 +141,5 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       this.deps.conversationState.saveChanges(context, false),
       this.deps.userState.saveChanges(context, false),
     ]);
-  }
-
-  private async onCustomerMessage(context: TurnContext): Promise<void> {
-    const dc = await this.dialogs.createContext(context);
-    const result = await dc.continueDialog();
-    if (result.status === DialogTurnStatus.empty) {
-      await dc.beginDialog(MAIN_DIALOG, { text: context.activity.text ?? '' } satisfies MainOptions);
-    }
-  }
-
-  /**
-   * botbuilder-dialogs rebuilds two things on every turn that are the same on every turn:
-   * - the memory-scope configuration (a service collection and dependency graph per turn);
-   * - the "activityReceived" event, walked down to the innermost dialog (a DialogContext per level)
-   *   and bubbled back up, for dialogs that intercept messages in onPreBubbleEvent. None of ours
-   *   do: interruptions are decided in MainDialog.onContinueDialog.
-   * The first turn's configuration, and its "already emitted" mark, are set on every later turn.
-   */
-  private learnCarriedTurnState(context: TurnContext): void {
-    const configuration: unknown = context.turnState.get(DIALOG_STATE_MANAGER_CONFIGURATION);
-    if (configuration) this.carriedTurnState.set(DIALOG_STATE_MANAGER_CONFIGURATION, configuration);
-    for (const key of context.turnState.keys() as IterableIterator<unknown>) {
-      if (typeof key === 'symbol' && key.description === ACTIVITY_RECEIVED_EMITTED)
-        this.carriedTurnState.set(key, true);
-    }
   }
 }

@@ -1,4 +1,4 @@
-import { Dialog, type DialogContext, type DialogInstance, type DialogTurnResult } from './dialogFramework';
+import { Dialog, type DialogContext, type DialogInstance, type DialogTurnResult } from 'botbuilder-dialogs';
 import { ActivityTypes, type TurnContext } from 'botbuilder';
 import { matchChoice, type ChoiceSpec } from './choices';
 import type { FieldName, FieldValidators } from './fieldValidators';

@@ -3,7 +3,7 @@ import {
   WaterfallDialog,
   type DialogTurnResult,
   type WaterfallStepContext,
-} from './dialogFramework';
+} from 'botbuilder-dialogs';
 import { ASK_DIALOG, AskDialog, type AskResult, type AskSpec } from './askDialog';
 import type { ChildResult } from './mainActions';
 import type { SupportDialogDeps } from './ports';

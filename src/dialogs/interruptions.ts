@@ -1,4 +1,4 @@
-import { ComponentDialog, type DialogContext, type DialogState } from './dialogFramework';
+import { ComponentDialog, type DialogContext, type DialogState } from 'botbuilder-dialogs';
 import type { FaqEntry, FaqLibrary } from '../services/knowledge/faqLibrary';
 import type { Recognizer } from '../services/recognition/recognizer';
 import { ASK_DIALOG, AskDialog, type AskSpec } from './askDialog';

@@ -6,7 +6,7 @@ import {
   type DialogContext,
   type DialogTurnResult,
   type WaterfallStepContext,
-} from './dialogFramework';
+} from 'botbuilder-dialogs';
 import type { TurnContext } from 'botbuilder';
 import type { Symptom } from '../services/knowledge/troubleshootingLibrary';
 import type { IntentName, Recognition } from '../services/recognition/recognizer';

@@ -7,7 +7,7 @@ import {
   type DialogState,
   type DialogTurnResult,
   type WaterfallStepContext,
-} from './dialogFramework';
+} from 'botbuilder-dialogs';
 import { z } from 'zod';
 import { ConflictError, RateLimitedError, ValidationError } from '../services/errors';
 import { formatDateInWords } from '../services/tickets/calendarDate';

@@ -3,7 +3,7 @@ import {
   WaterfallDialog,
   type DialogTurnResult,
   type WaterfallStepContext,
-} from './dialogFramework';
+} from 'botbuilder-dialogs';
 import { RateLimitedError } from '../services/errors';
 import { formatDateInWords } from '../services/tickets/calendarDate';
 import type { TicketView } from '../services/tickets/types';

@@ -3,7 +3,7 @@ import {
   WaterfallDialog,
   type DialogTurnResult,
   type WaterfallStepContext,
-} from './dialogFramework';
+} from 'botbuilder-dialogs';
 import {
   SYMPTOMS,
   type Symptom,

@@ -8,7 +8,8 @@ import {
   type Storage,
 } from 'botbuilder';
 import { SupportBot } from '../../src/bot/supportBot';
-import type { HumanHandoff, TicketOperations } from '../../src/dialogs/ports';
+import type { MainDialog } from '../../src/dialogs/mainDialog';
+import type { HumanHandoff, SupportDialogDeps, TicketOperations } from '../../src/dialogs/ports';
 import { SatisfactionRatings } from '../../src/services/feedback/satisfactionRatings';
 import { FaqLibrary } from '../../src/services/knowledge/faqLibrary';
 import { ProductCatalogue } from '../../src/services/knowledge/productCatalogue';
@@ -39,6 +40,8 @@ export interface ChatOptions {
   recognizer?: Recognizer;
   /** The dialogs' clock; NOW by default. */
   now?: () => Date;
+  /** Builds the root dialog (a MainDialog subclass that observes events); the app's MainDialog by default. */
+  mainDialog?: (deps: SupportDialogDeps) => MainDialog;
 }
 
 /**
@@ -71,18 +74,21 @@ export class BotHarness {
   }
 
   chat(options: ChatOptions = {}): TestChat {
-    const { bot, onTurnError } = SupportBot.create({
-      storage: options.storage ?? new MemoryStorage(),
-      recognizer: options.recognizer ?? this.recognizer,
-      catalogue,
-      faq,
-      troubleshooting,
-      tickets: options.tickets ?? this.tickets,
-      ratings: this.ratings,
-      logger: this.logger,
-      now: options.now ?? (() => NOW),
-      ...(options.handoff ? { handoff: options.handoff } : {}),
-    });
+    const { bot, onTurnError } = SupportBot.create(
+      {
+        storage: options.storage ?? new MemoryStorage(),
+        recognizer: options.recognizer ?? this.recognizer,
+        catalogue,
+        faq,
+        troubleshooting,
+        tickets: options.tickets ?? this.tickets,
+        ratings: this.ratings,
+        logger: this.logger,
+        now: options.now ?? (() => NOW),
+        ...(options.handoff ? { handoff: options.handoff } : {}),
+      },
+      options.mainDialog,
+    );
     const conversationId = options.conversationId ?? `conv-${randomUUID()}`;
     const userId = options.userId ?? `user-${randomUUID().slice(0, 8)}`;
     const adapter = new TestAdapter(async (context) => bot.run(context));
@@ -94,7 +100,7 @@ export class BotHarness {
       bot: { id: 'bot', name: 'CarlinKit Support' },
       conversation: { id: conversationId, isGroup: false, conversationType: 'personal', name: '' },
     };
-    return new TestChat(adapter, conversationId);
+    return new TestChat(adapter, conversationId, bot);
   }
 
   async close(): Promise<void> {
@@ -106,6 +112,8 @@ export class TestChat {
   constructor(
     readonly adapter: TestAdapter,
     readonly conversationId: string,
+    /** The bot itself, to add handlers as an app would. */
+    readonly bot: SupportBot,
   ) {}
 
   /** Sends a message (or a card submit / any activity) and returns the bot's replies to it. */
