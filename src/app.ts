@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import type { Server } from 'restify';
 import type { AppConfig } from './config';
 import type { Logger } from './services/logging/logger';
@@ -11,7 +11,7 @@ import { webChatSite } from './web/webChatSite';
 import { strictTransportSecurity } from './bot/http/strictTransportSecurity';
 import { SupportBot } from './bot/supportBot';
 import { ReusedClientsAuthentication } from './bot/reusedClientsAuthentication';
-import { SupportAdapter } from './bot/supportAdapter';
+
 import { SatisfactionRatings } from './services/feedback/satisfactionRatings';
 import { FaqLibrary } from './services/knowledge/faqLibrary';
 import { ProductCatalogue } from './services/knowledge/productCatalogue';
@@ -68,7 +68,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     const auth = new ReusedClientsAuthentication(
       webChat.authentication(new ConfigurationBotFrameworkAuthentication({ ...config.botAuth })),
     );
-    const adapter = new SupportAdapter(auth);
+    const adapter = new CloudAdapter(auth);
 
     // The support conversation (src/bot/supportBot.ts): dialogs over the ticket service, with
     // conversation and user state in the store so a restart continues where the customer was.

@@ -1,12 +1,12 @@
 import restify, { type Request, type Response, type Server } from 'restify';
-import type { Activity, CloudAdapter, TurnContext } from 'botbuilder';
+import type { CloudAdapter, TurnContext } from 'botbuilder';
 import { z } from 'zod';
 import type { AppConfig } from '../config';
 import type { Logger } from '../services/logging/logger';
-import { ValidationError } from '../services/errors';
+import { UnauthorizedError, ValidationError } from '../services/errors';
+import { CapturedResponse } from './http/capturedResponse';
 import { jsonBody } from './http/jsonBody';
 import { route } from './http/route';
-import { SupportAdapter } from './supportAdapter';
 
 /** Anything that can run a turn: the support bot, or a bare echo bot in benchmarks. */
 export interface TurnRunner {
@@ -178,21 +178,25 @@ export function makeServer(deps: ServerDeps): SupportServer {
           `Not a Bot Framework activity: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'} ${issue.message}`).join('; ')}`,
         );
       }
-      const logic = (context: TurnContext): Promise<void> => deps.bot.run(context);
-      if (!(deps.adapter instanceof SupportAdapter)) {
-        await deps.adapter.process(req, res, logic);
-        return;
-      }
-      // Checked above; the adapter takes the activity as it came (unknown fields included).
-      const activity = req.body as Activity;
-      const response = await deps.adapter.processParsed(activity, req.headers.authorization ?? '', logic);
-      res.send(response?.status ?? 200, response?.body);
+      // The stock CloudAdapter.process: authentication, activity validation, the turn, expectReplies.
+      const answer = new CapturedResponse();
+      await deps.adapter.process(req, answer, (context: TurnContext) => deps.bot.run(context));
+      if (answer.statusCode === 401) throw new UnauthorizedError(bodyText(answer.body, 'Unauthorized'));
+      if (answer.statusCode >= 500) throw new Error(`turn failed: ${bodyText(answer.body, 'no detail')}`);
+      for (const [name, value] of answer.headers) res.header(name, value);
+      res.send(answer.statusCode, answer.body);
     }),
   );
 
   for (const register of deps.registrars ?? []) register(server);
 
   return { server, inFlight };
+}
+
+/** The adapter answers errors with a message string (or, rarely, the error itself). */
+function bodyText(body: unknown, fallback: string): string {
+  if (typeof body === 'string' && body !== '') return body;
+  return body instanceof Error ? body.message : fallback;
 }
 
 interface RestifyLikeError extends Error {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { loadConfig } from '../../src/config';
 import { closeServer, makeServer, type SupportServer } from '../../src/bot/server';
-import { SupportAdapter } from '../../src/bot/supportAdapter';
 import { memoryLogger } from '../support/silentLogger';
 
 interface Running {
@@ -14,13 +13,7 @@ interface Running {
   support: SupportServer;
 }
 
-type AdapterKind = 'CloudAdapter' | 'SupportAdapter';
-
-async function startServer(
-  env: Record<string, string> = {},
-  ready = true,
-  kind: AdapterKind = 'CloudAdapter',
-): Promise<Running> {
+async function startServer(env: Record<string, string> = {}, ready = true): Promise<Running> {
   const config = loadConfig({ BODY_LIMIT_BYTES: '2048', ...env });
   const turns: string[] = [];
   const bot = new ActivityHandler();
@@ -35,7 +28,7 @@ async function startServer(
     await next();
   });
   const auth = new ConfigurationBotFrameworkAuthentication({ ...config.botAuth });
-  const adapter = kind === 'SupportAdapter' ? new SupportAdapter(auth) : new CloudAdapter(auth);
+  const adapter = new CloudAdapter(auth);
   const log = memoryLogger();
   const support = makeServer({
     config,
@@ -75,9 +68,9 @@ describe('HTTP server', () => {
   let running: Running;
   afterEach(async () => running?.close());
 
-  describe("POST /api/messages with the app's SupportAdapter", () => {
+  describe("POST /api/messages with the app's CloudAdapter", () => {
     it('when an activity arrives with expectReplies, it runs the turn with Date timestamps and returns the replies', async () => {
-      running = await startServer({}, true, 'SupportAdapter');
+      running = await startServer({}, true);
       const res = await fetch(`${running.base}/api/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -93,7 +86,7 @@ describe('HTTP server', () => {
     });
 
     it('when an activity arrives for normal delivery, it runs the turn and answers 200 with no body', async () => {
-      running = await startServer({}, true, 'SupportAdapter');
+      running = await startServer({}, true);
       const res = await fetch(`${running.base}/api/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -105,7 +98,7 @@ describe('HTTP server', () => {
     });
 
     it('when logging at info, a turn answered 200 writes no request line; a refused one does', async () => {
-      running = await startServer({}, true, 'SupportAdapter');
+      running = await startServer({}, true);
       running.log.logger.level = 'info';
       const post = (body: string): Promise<Response> =>
         fetch(`${running.base}/api/messages`, {
@@ -132,7 +125,6 @@ describe('HTTP server', () => {
           MicrosoftAppPassword: 'not-a-real-password',
         },
         true,
-        'SupportAdapter',
       );
       for (const authorization of [undefined, 'Bearer not-a-jwt']) {
         const res = await fetch(`${running.base}/api/messages`, {
