@@ -1,16 +1,23 @@
 /**
- * Full support turns through POST /api/messages with deliveryMode "expectReplies" (issue 4):
+ * Full support turns through POST /api/messages with deliveryMode "expectReplies" (issues 4, 10):
  * concurrent conversations, each running troubleshooting → repair registration on the real app
- * (createApp, embedded store durable on a temp directory, state saved every turn), against a bare
- * botbuilder echo bot (CloudAdapter + restify 11 + MemoryStorage) as the baseline. Each server runs
- * in its own process, one after the other, so each gets the machine and its own peak RSS (VmHWM).
+ * (createApp, embedded store durable on a temp directory, state saved every turn), against two
+ * baselines running the same bare echo bot (a turn count in ConversationState on MemoryStorage):
+ *   - stock echo: served as BotBuilder-Samples do (restify + bodyParser + CloudAdapter.process),
+ *     nothing of ours on the path: the honest baseline the targets are measured against;
+ *   - echo on our path: behind makeServer's /api/messages route (our body parser, request logging,
+ *     the route around CloudAdapter.process): app ÷ this is what the support bot itself costs.
+ * Each server runs in its own process, one after the other, so each gets the machine and its own
+ * peak RSS (VmHWM); this process only generates the load.
  *
- * Targets: ≥ 50% of the echo bot's turns/s, p99 ≤ 150 ms, peak RSS ≤ 400 MB.
+ * Targets: ≥ 50% of the stock echo bot's turns/s, p99 ≤ max(150 ms, 1.5 × the stock echo bot's p99
+ * in the same run), peak RSS ≤ 400 MB.
  *
  *   npm run bench:turns [-- --concurrency 50 --seconds 20 --warmup 3]
  *   `--steps` adds the app's p50/p99 for each step of the script.
  *   The app server runs with `npm start`'s Node flags (package.json); `--app-node-flags "…"` tries others.
- *   Profiling: `--only app` skips the echo baseline; `--cpu-prof DIR` writes the app server's CPU
+ *   `--only app|echo|stock-echo` (comma-separated) runs only those servers.
+ *   Profiling: `--only app` skips the echo baselines; `--cpu-prof DIR` writes the app server's CPU
  *   profiles (main thread and store worker) to DIR; `--heap-snapshot DIR` writes two of its main
  *   thread's heap: after start-up and at the end of the measured window.
  */
@@ -25,6 +32,11 @@ import { printTable } from './table';
 
 const TARGET_THROUGHPUT_RATIO = 0.5;
 const TARGET_P99_MS = 150;
+/** The p99 target also allows this multiple of the stock echo bot's p99 in the same run (a loaded machine). */
+const TARGET_P99_ECHO_FACTOR = 1.5;
+
+type ServerKind = 'stock-echo' | 'echo' | 'app';
+const SERVER_KINDS: readonly ServerKind[] = ['stock-echo', 'echo', 'app'];
 const TARGET_PEAK_RSS_MB = 400;
 
 function option(name: string, fallback: number): number {
@@ -124,7 +136,7 @@ function cpuMs(pid: number, mainThreadOnly = false): number {
 }
 
 /** Drives `concurrency` conversations at once, for warmup + measured seconds; counts only measured turns. */
-async function drive(port: number, kind: 'app' | 'echo', pid: number): Promise<LoadResult> {
+async function drive(port: number, kind: ServerKind, pid: number): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const warmupEnds = performance.now() + WARMUP_SECONDS * 1000;
   const ends = warmupEnds + SECONDS * 1000;
@@ -321,10 +333,10 @@ interface Measured {
   steps: Array<{ p50: number; p99: number; count: number }>;
 }
 
-async function measure(kind: 'app' | 'echo'): Promise<Measured> {
+async function measure(kind: ServerKind): Promise<Measured> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-turns-'));
   try {
-    const { child, port } = await startServer(kind === 'app' ? ['app', dataDir] : ['echo'], kind === 'app');
+    const { child, port } = await startServer(kind === 'app' ? ['app', dataDir] : [kind], kind === 'app');
     try {
       const started = await serverMemory(child, kind === 'app' ? HEAP_SNAPSHOT_DIR : undefined);
       const result = await drive(port, kind, child.pid!);
@@ -358,13 +370,19 @@ async function main(): Promise<void> {
   console.log(
     `bench:turns: ${CONCURRENCY} concurrent conversations, ${WARMUP_SECONDS}s warm-up + ${SECONDS}s measured per server, ${os.cpus().length} CPUs; app server Node flags: ${APP_NODE_FLAGS || '(none)'}`,
   );
-  if (ONLY !== undefined && ONLY !== 'app' && ONLY !== 'echo') throw new Error('--only must be app or echo');
-  const echo = ONLY === 'app' ? undefined : await measure('echo');
-  const app = ONLY === 'echo' ? undefined : await measure('app');
+  const only = (ONLY ?? SERVER_KINDS.join(',')).split(',');
+  if (only.some((kind) => !SERVER_KINDS.includes(kind as ServerKind)))
+    throw new Error(`--only takes ${SERVER_KINDS.join(', ')} (comma-separated)`);
+  const run = async (kind: ServerKind): Promise<Measured | undefined> =>
+    only.includes(kind) ? measure(kind) : undefined;
+  const stockEcho = await run('stock-echo');
+  const echo = await run('echo');
+  const app = await run('app');
   const fmt = (value: number, digits = 1): string => value.toFixed(digits);
   const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
   const runs = [
-    ['echo bot (MemoryStorage)', echo],
+    ['echo bot, stock CloudAdapter.process (MemoryStorage)', stockEcho],
+    ['echo bot, our HTTP path (MemoryStorage)', echo],
     ['support app (embedded store)', app],
   ] as const;
   printTable('Support turns through POST /api/messages (expectReplies)', [
@@ -448,22 +466,37 @@ async function main(): Promise<void> {
     console.log(
       `app heap snapshots: ${app.memory.started.heapSnapshot ?? ''} → ${app.memory.loaded.heapSnapshot}`,
     );
-  if (echo && app) {
-    const ratio = app.turnsPerSecond / echo.turnsPerSecond;
-    printTable('Targets', [
+  if (app && (stockEcho ?? echo)) {
+    const ratio = (baseline: Measured | undefined): string =>
+      baseline ? `${fmt((app.turnsPerSecond / baseline.turnsPerSecond) * 100)}%` : 'not run';
+    printTable('Support app throughput ÷ echo bot throughput', [
+      ['baseline', 'ratio'],
+      ['stock echo bot (CloudAdapter.process as the samples serve it)', ratio(stockEcho)],
+      ['echo bot behind our HTTP path (what the support bot itself costs)', ratio(echo)],
+    ]);
+  }
+  if (stockEcho && app) {
+    const ratio = app.turnsPerSecond / stockEcho.turnsPerSecond;
+    const p99Target = Math.max(TARGET_P99_MS, TARGET_P99_ECHO_FACTOR * stockEcho.p99);
+    const errors = app.errors + stockEcho.errors + (echo?.errors ?? 0);
+    printTable('Targets (against the stock echo bot)', [
       ['target', 'measured', 'result'],
       [
-        `throughput ≥ ${TARGET_THROUGHPUT_RATIO * 100}% of echo`,
+        `throughput ≥ ${TARGET_THROUGHPUT_RATIO * 100}% of the stock echo bot`,
         `${fmt(ratio * 100)}%`,
         met(ratio >= TARGET_THROUGHPUT_RATIO),
       ],
-      [`p99 ≤ ${TARGET_P99_MS} ms`, `${fmt(app.p99)} ms`, met(app.p99 <= TARGET_P99_MS)],
+      [
+        `p99 ≤ max(${TARGET_P99_MS} ms, ${TARGET_P99_ECHO_FACTOR} × echo p99 ${fmt(stockEcho.p99)} ms) = ${fmt(p99Target)} ms`,
+        `${fmt(app.p99)} ms`,
+        met(app.p99 <= p99Target),
+      ],
       [
         `peak RSS ≤ ${TARGET_PEAK_RSS_MB} MB`,
         `${fmt(app.peakRssMb, 0)} MB`,
         met(app.peakRssMb <= TARGET_PEAK_RSS_MB),
       ],
-      ['no failed conversations', String(app.errors + echo.errors), met(app.errors + echo.errors === 0)],
+      ['no failed conversations', String(errors), met(errors === 0)],
     ]);
   }
   for (const [name, run] of runs) {

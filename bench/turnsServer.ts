@@ -1,7 +1,10 @@
 /**
  * A server for bench/turns.ts, run in its own process so its peak RSS is its own:
  *   tsx bench/turnsServer.ts app <dataDir>   the real app (createApp) on the embedded store in dataDir
- *   tsx bench/turnsServer.ts echo            a bare botbuilder echo bot (CloudAdapter + restify + MemoryStorage)
+ *   tsx bench/turnsServer.ts stock-echo      a bare botbuilder echo bot as the samples build it: restify +
+ *                                            bodyParser + CloudAdapter.process + MemoryStorage
+ *   tsx bench/turnsServer.ts echo            the same echo bot behind our own HTTP path (makeServer: the
+ *                                            app's body parser, request logging and /api/messages route)
  * Sends { port } to the parent over IPC once listening; stops on the 'stop' message. Runs the built
  * code in dist/ when there is one (`npm run bench:turns` builds first); `--source` runs src/.
  */
@@ -15,7 +18,9 @@ import {
   ConfigurationBotFrameworkAuthentication,
   ConversationState,
   MemoryStorage,
+  type TurnContext,
 } from 'botbuilder';
+import restify from 'restify';
 import type * as AppModule from '../src/app';
 import type * as ServerModule from '../src/bot/server';
 import type * as ConfigModule from '../src/config';
@@ -59,13 +64,8 @@ async function startApp(dataDir: string): Promise<Started> {
   return { port: address.port, stop: () => app.stop() };
 }
 
-async function startEcho(): Promise<Started> {
-  const { makeServer } = fromBuild<typeof ServerModule>('bot/server');
-  const { loadConfig } = fromBuild<typeof ConfigModule>('config');
-  const { createLogger } = fromBuild<typeof LoggerModule>('services/logging/logger');
-  const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0' });
-  const logger = createLogger({ level: 'warn' });
-  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
+/** A bare echo bot that keeps a turn count in conversation state (MemoryStorage), saved every turn. */
+function echoBot(): (context: TurnContext) => Promise<void> {
   const conversationState = new ConversationState(new MemoryStorage());
   const turns = conversationState.createProperty<number>('turns');
   const bot = new ActivityHandler();
@@ -75,28 +75,53 @@ async function startEcho(): Promise<Started> {
     await context.sendActivity(`You said: ${context.activity.text ?? ''}`);
     await next();
   });
+  return async (context) => {
+    await bot.run(context);
+    await conversationState.saveChanges(context);
+  };
+}
+
+function listening(server: restify.Server): Promise<Started> {
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: server.address().port,
+        stop: () =>
+          new Promise<void>((stopped) => {
+            server.close(() => stopped());
+          }),
+      }),
+    );
+  });
+}
+
+/** The echo bot exactly as BotBuilder-Samples' echo bot serves it: nothing of ours on the path. */
+async function startStockEcho(): Promise<Started> {
+  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
+  const logic = echoBot();
+  const server = restify.createServer();
+  server.use(restify.plugins.bodyParser());
+  server.post('/api/messages', async (req, res) => {
+    await adapter.process(req, res, logic);
+  });
+  return listening(server);
+}
+
+/** The same echo bot behind our own HTTP path (makeServer's /api/messages route). */
+async function startEcho(): Promise<Started> {
+  const { makeServer } = fromBuild<typeof ServerModule>('bot/server');
+  const { loadConfig } = fromBuild<typeof ConfigModule>('config');
+  const { createLogger } = fromBuild<typeof LoggerModule>('services/logging/logger');
+  const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0' });
+  const logic = echoBot();
   const { server } = makeServer({
     config,
-    logger,
-    adapter,
-    bot: {
-      run: async (context) => {
-        await bot.run(context);
-        await conversationState.saveChanges(context);
-      },
-    },
+    logger: createLogger({ level: 'warn' }),
+    adapter: new CloudAdapter(new ConfigurationBotFrameworkAuthentication({})),
+    bot: { run: logic },
     readiness: () => Promise.resolve({ ready: true, checks: {} }),
   });
-  await new Promise<void>((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return {
-    port: server.address().port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-      }),
-  };
+  return listening(server);
 }
 
 function isMemoryRequest(message: unknown): message is { memory: true; heapSnapshotDir?: string } {
@@ -130,8 +155,14 @@ async function main(): Promise<void> {
   if (!process.send)
     throw new Error('bench/turnsServer.ts is started by bench/turns.ts (it needs an IPC channel)');
   const started =
-    kind === 'app' && dataDir ? await startApp(dataDir) : kind === 'echo' ? await startEcho() : undefined;
-  if (!started) throw new Error('usage: turnsServer.ts app <dataDir> | echo');
+    kind === 'app' && dataDir
+      ? await startApp(dataDir)
+      : kind === 'echo'
+        ? await startEcho()
+        : kind === 'stock-echo'
+          ? await startStockEcho()
+          : undefined;
+  if (!started) throw new Error('usage: turnsServer.ts app <dataDir> | echo | stock-echo');
   process.on('message', (message) => {
     if (isMemoryRequest(message)) {
       process.send?.({ memory: memoryReport(message.heapSnapshotDir) });
