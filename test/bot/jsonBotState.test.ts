@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import {
+  BotState,
+  ConversationState,
   MemoryStorage,
+  UserState,
   TestAdapter,
   TurnContext,
   type Activity,
@@ -101,6 +104,59 @@ describe('JsonConversationState / JsonUserState (BotState with JSON change detec
     assert.deepEqual(storage.deletes, [['test/conversations/conv-1/']]);
     assert.deepEqual(await storage.read(['test/conversations/conv-1/']), {});
     assert.equal(state.get(second), undefined);
+  });
+
+  /** The same turns, on any BotState: what the store sees is what the comparison is about. */
+  async function runTurns(state: BotState, storage: RecordingStorage): Promise<unknown> {
+    const memory = state.createProperty<{ steps: string[]; count?: number }>('memory');
+    const first = turn();
+    await memory.set(first, { steps: ['check the cable'] });
+    await state.saveChanges(first);
+    await state.saveChanges(first); // saved already: nothing new
+    const unchanged = turn();
+    await memory.get(unchanged);
+    await state.saveChanges(unchanged);
+    const inPlace = turn();
+    (await memory.get(inPlace))!.steps.push('update the firmware');
+    await state.saveChanges(inPlace);
+    const forced = turn();
+    await state.load(forced);
+    await state.saveChanges(forced, true);
+    const cleared = turn();
+    await state.load(cleared);
+    await state.clear(cleared);
+    await state.saveChanges(cleared);
+    const reloaded = turn();
+    await memory.set(reloaded, { steps: [], count: 1 });
+    await state.saveChanges(reloaded);
+    const deleted = turn();
+    await state.load(deleted);
+    await state.delete(deleted);
+    return {
+      writes: storage.writes,
+      deletes: storage.deletes,
+      after: await storage.read(['test/conversations/conv-1/', 'test/users/user-1/']),
+    };
+  }
+
+  it("when the same turns run on botbuilder's own ConversationState and UserState, the store sees exactly the same writes and deletes", async () => {
+    for (const [sdk, ours] of [
+      [
+        (storage: Storage) => new ConversationState(storage),
+        (storage: Storage) => new JsonConversationState(storage),
+      ],
+      [(storage: Storage) => new UserState(storage), (storage: Storage) => new JsonUserState(storage)],
+    ] as const) {
+      const sdkStorage = new RecordingStorage();
+      const ourStorage = new RecordingStorage();
+      const expected = await runTurns(sdk(sdkStorage), sdkStorage);
+      assert.equal(
+        sdkStorage.writes.length,
+        5,
+        'positive control: the SDK wrote on each change, force and clear',
+      );
+      assert.deepEqual(await runTurns(ours(ourStorage), ourStorage), expected);
+    }
   });
 
   describe('on MongoStorage (the store keeps the state as JSON text)', () => {

@@ -1,9 +1,13 @@
 import { strict as assert } from 'node:assert';
-import type { Activity } from 'botbuilder';
+import { MemoryStorage, type Activity } from 'botbuilder';
 import { DialogEvents, type DialogContext, type DialogEvent } from 'botbuilder-dialogs';
+import { JsonConversationState } from '../../src/bot/jsonBotState';
+import { SupportBot } from '../../src/bot/supportBot';
 import { MainDialog } from '../../src/dialogs/mainDialog';
 import type { SupportDialogDeps } from '../../src/dialogs/ports';
-import { BotHarness } from '../dialogs/botHarness';
+import { BotHarness, catalogue, faq, troubleshooting } from '../dialogs/botHarness';
+import { testRecognizer } from '../dialogs/testRecognizer';
+import { memoryLogger } from '../support/silentLogger';
 
 /** The app's MainDialog, noting every activityReceived event that reaches it before bubbling on. */
 class ObservedMainDialog extends MainDialog {
@@ -81,5 +85,20 @@ describe('SupportBot as a Bot Framework ActivityHandler', () => {
     const welcome = await chat.open();
     assert.ok(welcome.length > 0, 'the welcome was sent');
     assert.deepEqual(seen, ['conversationUpdate']);
+  });
+
+  it('when the app builds its bot, its state is the JSON-compared BotState (test/bot/jsonBotState.test.ts shows it writes what the SDK writes)', async () => {
+    const { bot, conversationState } = SupportBot.create({
+      storage: new MemoryStorage(),
+      recognizer: await testRecognizer(),
+      catalogue,
+      faq,
+      troubleshooting,
+      tickets: harness.tickets,
+      ratings: harness.ratings,
+      logger: memoryLogger().logger,
+    });
+    assert.ok(bot instanceof SupportBot);
+    assert.ok(conversationState instanceof JsonConversationState);
   });
 });
