@@ -13,6 +13,18 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Bot Framework packages through their public entry points only (test/architecture/sdkPublicApi.test.ts).
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(botbuilder|botframework)[^/]*/(lib|src|dist|internal)(/|$)',
+              message: 'Import from the package entry point (botbuilder, botbuilder-dialogs…), not its internals.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
