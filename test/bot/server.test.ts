@@ -19,6 +19,7 @@ async function startServer(env: Record<string, string> = {}, ready = true): Prom
   const bot = new ActivityHandler();
   bot.onMessage(async (context, next) => {
     turns.push(context.activity.text ?? '');
+    if (context.activity.text === 'fail') throw new Error('internal detail: connection string xyz');
     if (context.activity.deliveryMode === 'expectReplies') {
       const timestamp = context.activity.timestamp as unknown;
       await context.sendActivity(
@@ -116,6 +117,25 @@ describe('HTTP server', () => {
         requests.map((line) => [line.level, line.status]),
         [['info', 400]],
       );
+    });
+
+    it('when a turn fails and no turn-error handler catches it, it answers 500 with a generic JSON error, never the internal message', async () => {
+      running = await startServer({}, true);
+      const post = (text: string): Promise<Response> =>
+        fetch(`${running.base}/api/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(activity(text)),
+        });
+      assert.equal((await post('hello')).status, 200, 'the same request shape works when the turn succeeds');
+      const res = await post('fail');
+      assert.equal(res.status, 500);
+      const text = await res.text();
+      assert.doesNotMatch(text, /internal detail|xyz/);
+      assert.deepEqual(JSON.parse(text), {
+        error: { code: 'internal', message: 'Something went wrong on our side.' },
+      });
+      assert.deepEqual(running.turns, ['hello', 'fail']);
     });
 
     it('when a MicrosoftAppId is configured and the request has no valid token, it answers 401 with a JSON error and runs no turn', async () => {
