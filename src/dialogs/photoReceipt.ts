@@ -1,4 +1,5 @@
-import { MAX_PENDING_PHOTOS, type PhotoIntake } from './customerPhotos';
+import { MAX_PHOTO_BYTES, MAX_PHOTOS_PER_REQUEST, PHOTO_TYPE_NAMES } from '../services/media/mediaPolicy';
+import type { PhotoIntake } from './customerPhotos';
 
 /** How many file names a refusal spells out before it says "and N more". */
 const NAMED_FILES = 3;
@@ -24,17 +25,17 @@ export function photoReceipt(intake: PhotoIntake, registering: boolean): string 
   }
   if (intake.overLimit > 0) {
     parts.push(
-      `A repair request can carry up to ${MAX_PENDING_PHOTOS} photos and I already have ${MAX_PENDING_PHOTOS}, so I didn't keep ${intake.overLimit === 1 ? 'the last one' : `the last ${intake.overLimit}`}.`,
+      `A repair request can carry up to ${MAX_PHOTOS_PER_REQUEST} photos and I already have ${MAX_PHOTOS_PER_REQUEST}, so I didn't keep ${intake.overLimit === 1 ? 'the last one' : `the last ${intake.overLimit}`}.`,
     );
   }
   if (intake.refused.length > 0) {
     parts.push(
-      `Sorry, I can only attach photos (JPEG, PNG, HEIC, WebP or GIF), so I couldn't keep ${refusedFiles(intake.refused)}. A photo or a screenshot of it works fine.`,
+      `Sorry, I can only attach photos (${PHOTO_TYPE_NAMES}), so I couldn't keep ${refusedFiles(intake.refused)}. A photo or a screenshot of it works fine.`,
     );
   }
   if (intake.unusable > 0) {
     parts.push(
-      `Sorry, I couldn't keep ${intake.unusable === 1 ? 'one of the photos' : `${intake.unusable} of the photos`}. Please send ${intake.unusable === 1 ? 'it' : 'them'} again, each at most 25 MB.`,
+      `Sorry, I couldn't keep ${intake.unusable === 1 ? 'one of the photos' : `${intake.unusable} of the photos`}. Please send ${intake.unusable === 1 ? 'it' : 'them'} again, each at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB.`,
     );
   }
   return parts.join(' ');
