@@ -112,7 +112,7 @@ export class TroubleshootingDialog extends ComponentDialog {
         (step) => this.saveRating(step),
       ]),
     );
-    this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now));
+    this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now, deps.wording));
     this.initialDialogId = SETUP;
   }
 

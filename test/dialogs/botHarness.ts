@@ -9,6 +9,7 @@ import {
 } from 'botbuilder';
 import { SupportBot } from '../../src/bot/supportBot';
 import type { HumanHandoff, TicketOperations } from '../../src/dialogs/ports';
+import type { DialogWording } from '../../src/dialogs/wording/dialogWording';
 import { SatisfactionRatings } from '../../src/services/feedback/satisfactionRatings';
 import { FaqLibrary } from '../../src/services/knowledge/faqLibrary';
 import { ProductCatalogue } from '../../src/services/knowledge/productCatalogue';
@@ -39,6 +40,8 @@ export interface ChatOptions {
   recognizer?: Recognizer;
   /** The dialogs' clock; NOW by default. */
   now?: () => Date;
+  /** The bot's own words; the shipped wording files by default. */
+  wording?: DialogWording;
 }
 
 /**
@@ -82,6 +85,7 @@ export class BotHarness {
       logger: this.logger,
       now: options.now ?? (() => NOW),
       ...(options.handoff ? { handoff: options.handoff } : {}),
+      ...(options.wording ? { wording: options.wording } : {}),
     });
     const conversationId = options.conversationId ?? `conv-${randomUUID()}`;
     const userId = options.userId ?? `user-${randomUUID().slice(0, 8)}`;
