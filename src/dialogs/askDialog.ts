@@ -119,7 +119,10 @@ export class AskDialog extends Dialog<AskSpec> {
     if (spec.field) {
       if (text.trim() === '')
         return { kind: 'invalid', reason: wordsFor(this.wording, context).text('ask.typeAnswer') };
-      const validation = this.validators.validate(spec.field, text, { now: this.now() });
+      const validation = this.validators.validate(spec.field, text, {
+        now: this.now(),
+        words: wordsFor(this.wording, context),
+      });
       return validation.ok
         ? { kind: 'answer', result: { value: validation.value, text }, matchedChoice: false }
         : { kind: 'invalid', reason: validation.reason };

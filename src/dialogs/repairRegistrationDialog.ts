@@ -269,7 +269,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
     let value: string;
     if (answer.choice === 'skip') value = '';
     else if (answer.choice === 'keep') value = state.prefill.faultSummary ?? '';
-    else if (answer.choice === 'sender') value = senderPhone(step.context) ?? '';
+    else if (answer.choice === 'sender') value = senderPhone(step.context, this.words(step.context)) ?? '';
     else value = answer.value ?? answer.choice ?? '';
     return step.replaceDialog(FILL, { ...state, draft: { ...state.draft, [key]: value } });
   }
@@ -531,7 +531,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
       case 'name':
         return field('name', words.text('registration.askName'), { freeForm: true });
       case 'phone': {
-        const sender = senderPhone(context);
+        const sender = senderPhone(context, words);
         if (sender) {
           return field('phone', words.text('registration.askSenderPhone', { phone: sender }), {
             choices: [
@@ -585,8 +585,8 @@ function conversationReferenceOf(context: TurnContext): Record<string, unknown> 
 const earlierTicket = z.object({ ticketNumber: z.string() });
 
 /** On SMS the sender's number is the customer's mobile (E.164 from the SMS gateway). */
-function senderPhone(context: TurnContext): string | undefined {
+function senderPhone(context: TurnContext, words: Words): string | undefined {
   if (!isSms(context)) return undefined;
-  const validation = validatePhone(context.activity.from?.id ?? '');
+  const validation = validatePhone(context.activity.from?.id ?? '', words);
   return validation.ok ? validation.value : undefined;
 }

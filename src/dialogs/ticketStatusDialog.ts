@@ -61,7 +61,10 @@ export class TicketStatusDialog extends ComponentDialog {
     const answer = step.result as AskResult;
     stepValues<{ ticketNumber: string }>(step).ticketNumber = answer.value ?? answer.choice;
     if (isSms(step.context)) {
-      const sender = validatePhone(step.context.activity.from?.id ?? '');
+      const sender = validatePhone(
+        step.context.activity.from?.id ?? '',
+        wordsFor(this.deps.wording, step.context),
+      );
       if (sender.ok) return step.next({ value: sender.value, text: sender.value } satisfies AskResult);
     }
     return step.beginDialog(ASK_DIALOG, {
