@@ -1,7 +1,7 @@
 /**
  * `npm run bench:channels`: both customer channels on the real app, one table.
  *   Web chat (bench/channels/webChat.ts): message → bot reply over the Direct Line WebSocket, p50 ≤ 100 ms.
- *   SMS (bench/channels/sms.ts): ≥ 300 inbound msg/s acknowledged, p99 ≤ 100 ms, every reply at the fake Twilio API.
+ *   SMS (bench/channels/sms.ts): ≥ 300 completed turns/s (replies at the fake Twilio API), webhook ack p99 ≤ 100 ms.
  * Each half starts its own app (temp data dir) and stops it before the other runs.
  * `--only web` or `--only sms` runs one half.
  */

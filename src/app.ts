@@ -13,6 +13,7 @@ import { SupportBot } from './bot/supportBot';
 import { ReusedClientsAuthentication } from './bot/reusedClientsAuthentication';
 
 import { SatisfactionRatings } from './services/feedback/satisfactionRatings';
+import { loadDialogWording } from './dialogs/wording/dialogWording';
 import { FaqLibrary } from './services/knowledge/faqLibrary';
 import { ProductCatalogue } from './services/knowledge/productCatalogue';
 import { TroubleshootingLibrary } from './services/knowledge/troubleshootingLibrary';
@@ -92,6 +93,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       recognizer: createRecognizer(config, logger.child({ component: 'recognition' }), { catalogue }),
       catalogue,
       faq: FaqLibrary.load({ turnaroundBusinessDays: config.repairs.turnaroundBusinessDays }),
+      wording: loadDialogWording(),
       troubleshooting: TroubleshootingLibrary.load({ catalogue }),
       tickets,
       ratings: new SatisfactionRatings(database.connection),

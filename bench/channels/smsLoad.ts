@@ -1,10 +1,11 @@
 /**
- * The SMS benchmark's other side, run in a worker thread so it does not share the app's event loop
- * (in production Twilio is another machine): the fake Twilio API and a load generator that posts
- * signed incoming-message webhooks. Driven by messages from bench/channels/sms.ts.
+ * The SMS benchmark's other side, run as its own process (its own event loop and heap, as Twilio is
+ * another machine in production): the fake Twilio API and a load generator that posts signed
+ * incoming-message webhooks. Driven over IPC by bench/channels/sms.ts (forked with tsx).
+ * Every message comes from a new number, so the reply the fake API receives for that number is the
+ * reply to that message: a completed turn, timed from the webhook POST to the reply's arrival.
  */
 import http from 'node:http';
-import { parentPort, workerData } from 'node:worker_threads';
 import twilio from 'twilio';
 import { FakeTwilioApi } from '../../test/support/fakeTwilio';
 
@@ -13,20 +14,31 @@ export interface LoadWorkerData {
   authToken: string;
   fromNumber: string;
   publicBaseUrl: string;
-  customers: number;
 }
 
 export type LoadCommand =
   | { id: number; cmd: 'target'; port: number }
-  | { id: number; cmd: 'open'; count: number; rate: number }
-  | { id: number; cmd: 'closed'; count: number; concurrency: number }
+  | { id: number; cmd: 'open'; phase: string; count: number; rate: number }
+  | { id: number; cmd: 'closed'; phase: string; count: number; concurrency: number }
+  | { id: number; cmd: 'turns'; phase: string }
   | { id: number; cmd: 'count' }
   | { id: number; cmd: 'close' };
 
 export interface LoadRun {
+  /** Webhook POST → its 200 (the acknowledgement). */
   latenciesMs: number[];
   ok: number;
   elapsedSeconds: number;
+}
+
+/** Turns of one phase completed so far: a reply to the message's number reached the fake Twilio API. */
+export interface TurnsRun {
+  sent: number;
+  completed: number;
+  /** Webhook POSTed → the first reply to that number at the fake API. */
+  turnMs: number[];
+  /** First message sent → last first-reply received, seconds (NaN when nothing completed). */
+  spanSeconds: number;
 }
 
 const MESSAGES = [
@@ -39,22 +51,25 @@ const MESSAGES = [
 ];
 
 async function main(): Promise<void> {
-  const port = parentPort;
-  if (!port) throw new Error('smsLoad runs as a worker thread');
-  const data = workerData as LoadWorkerData;
+  const send = process.send?.bind(process);
+  if (!send) throw new Error('smsLoad runs as a forked child process');
+  const data = JSON.parse(process.argv[2] ?? '{}') as LoadWorkerData;
   const fake = await FakeTwilioApi.start({ accountSid: data.accountSid, authToken: data.authToken });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   let appPort = 0;
   let sequence = 0;
+  /** Per phase: each message's number and when its webhook was POSTed (epoch ms, as the fake's receivedAt). */
+  const phases = new Map<string, Array<{ from: string; sentAt: number }>>();
 
   // Signed ahead of time so the generator spends its time sending, not computing HMACs.
-  const prepare = (count: number): Array<{ signature: string; body: string }> =>
+  const prepare = (count: number): Array<{ signature: string; body: string; from: string }> =>
     Array.from({ length: count }, () => {
       sequence += 1;
+      const from = `+1555${String(sequence).padStart(7, '0')}`;
       const params = {
         MessageSid: `SM${sequence.toString(16).padStart(32, '0')}`,
         AccountSid: data.accountSid,
-        From: `+1555${String(sequence % data.customers).padStart(7, '0')}`,
+        From: from,
         To: data.fromNumber,
         Body: MESSAGES[sequence % MESSAGES.length],
         NumMedia: '0',
@@ -66,15 +81,16 @@ async function main(): Promise<void> {
         `${data.publicBaseUrl}/api/sms`,
         params,
       );
-      return { signature, body: new URLSearchParams(params).toString() };
+      return { signature, body: new URLSearchParams(params).toString(), from };
     });
 
-  const post = (message: {
-    signature: string;
-    body: string;
-  }): Promise<{ latencyMs: number; status: number }> =>
+  const post = (
+    phase: string,
+    message: { signature: string; body: string; from: string },
+  ): Promise<{ latencyMs: number; status: number }> =>
     new Promise((resolve, reject) => {
       const started = process.hrtime.bigint();
+      phases.get(phase)?.push({ from: message.from, sentAt: Date.now() });
       const req = http.request(
         {
           host: '127.0.0.1',
@@ -108,14 +124,15 @@ async function main(): Promise<void> {
     elapsedSeconds: (performance.now() - started) / 1000,
   });
 
-  const openLoop = async (count: number, rate: number): Promise<LoadRun> => {
+  const openLoop = async (phase: string, count: number, rate: number): Promise<LoadRun> => {
     const messages = prepare(count);
+    phases.set(phase, []);
     const shots: Array<Promise<{ latencyMs: number; status: number }>> = [];
     const started = performance.now();
     await new Promise<void>((resolve) => {
       const tick = (): void => {
         const due = Math.min(messages.length, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
-        while (shots.length < due) shots.push(post(messages[shots.length]));
+        while (shots.length < due) shots.push(post(phase, messages[shots.length]));
         if (shots.length >= messages.length) resolve();
         else setTimeout(tick, 1);
       };
@@ -124,33 +141,62 @@ async function main(): Promise<void> {
     return summarise(await Promise.all(shots), started);
   };
 
-  const closedLoop = async (count: number, concurrency: number): Promise<LoadRun> => {
+  const closedLoop = async (phase: string, count: number, concurrency: number): Promise<LoadRun> => {
     const messages = prepare(count);
+    phases.set(phase, []);
     const shots: Array<{ latencyMs: number; status: number }> = [];
     let next = 0;
     const started = performance.now();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         for (let index = next++; index < messages.length; index = next++)
-          shots.push(await post(messages[index]));
+          shots.push(await post(phase, messages[index]));
       }),
     );
     return summarise(shots, started);
   };
 
-  port.on('message', (command: LoadCommand) => {
-    const answer = (result: unknown): void => port.postMessage({ id: command.id, result });
-    const fail = (error: unknown): void => port.postMessage({ id: command.id, error: String(error) });
+  const turns = (phase: string): TurnsRun => {
+    const firstReply = new Map<string, number>();
+    for (const message of fake.messages) {
+      const at = message.receivedAt.getTime();
+      const known = firstReply.get(message.to);
+      if (known === undefined || at < known) firstReply.set(message.to, at);
+    }
+    const sent = phases.get(phase) ?? [];
+    const turnMs: number[] = [];
+    let last = Number.NEGATIVE_INFINITY;
+    for (const { from, sentAt } of sent) {
+      const at = firstReply.get(from);
+      if (at === undefined) continue;
+      turnMs.push(at - sentAt);
+      last = Math.max(last, at);
+    }
+    const first = sent.length > 0 ? Math.min(...sent.map((entry) => entry.sentAt)) : Number.NaN;
+    return {
+      sent: sent.length,
+      completed: turnMs.length,
+      turnMs,
+      spanSeconds: turnMs.length > 0 ? (last - first) / 1000 : Number.NaN,
+    };
+  };
+
+  process.on('message', (command: LoadCommand) => {
+    const answer = (result: unknown): void => void send({ id: command.id, result });
+    const fail = (error: unknown): void => void send({ id: command.id, error: String(error) });
     switch (command.cmd) {
       case 'target':
         appPort = command.port;
         answer(null);
         return;
       case 'open':
-        openLoop(command.count, command.rate).then(answer, fail);
+        openLoop(command.phase, command.count, command.rate).then(answer, fail);
         return;
       case 'closed':
-        closedLoop(command.count, command.concurrency).then(answer, fail);
+        closedLoop(command.phase, command.count, command.concurrency).then(answer, fail);
+        return;
+      case 'turns':
+        answer(turns(command.phase));
         return;
       case 'count':
         answer(fake.messages.length);
@@ -159,12 +205,15 @@ async function main(): Promise<void> {
         agent.destroy();
         fake.close().then(() => {
           answer(null);
-          port.close();
+          process.disconnect();
         }, fail);
         return;
     }
   });
-  port.postMessage({ ready: fake.baseUrl });
+  send({ ready: fake.baseUrl });
 }
 
-void main();
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,18 +1,19 @@
 /**
  * Web chat benchmark: the real app (createApp, embedded store durable in a temp dir, the real
- * dialogs) with its local Direct Line. A worker thread (bench/channels/webChatLoad.ts) plays Web
- * Chat clients over WebSocket: each sends a message, waits for the bot's reply to it on its stream,
- * thinks, and sends the next. Measured: message POSTed → the bot's reply received on the socket.
- * Two runs: one customer alone (the delivery latency), then many customers at once (under load).
- * `tsx bench/channels/webChat.ts [--clients 20] [--seconds 15] [--warmup 3] [--think 1000]`,
- * or runWebChatBench() from bench/channels.ts. Target: p50 ≤ 100 ms over WebSocket.
+ * dialogs) with its local Direct Line. A separate process (bench/channels/webChatLoad.ts, forked)
+ * plays Web Chat clients over WebSocket: each sends a message, waits for the bot's reply to it on
+ * its stream, thinks (or not), and sends the next. Measured: message POSTed → the bot's reply
+ * received on the socket. Two runs: one customer alone (the delivery latency), then a real load:
+ * 200 customers with no think time (each sends its next message as soon as the reply arrives).
+ * `tsx bench/channels/webChat.ts [--clients 200] [--seconds 15] [--warmup 3] [--think 0]`,
+ * or runWebChatBench() from bench/channels.ts. Target: p50 ≤ 100 ms over WebSocket for one customer.
  */
+import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/services/logging/logger';
@@ -40,11 +41,11 @@ export async function runWebChatBench(options: WebChatBenchOptions = {}): Promis
     replyTimeoutMs: 10_000,
   };
   const crowd: Omit<WebChatLoadData, 'base'> = {
-    clients: options.clients ?? 20,
+    clients: options.clients ?? 200,
     seconds,
     warmupSeconds,
-    thinkMs: options.thinkMs ?? 1_000,
-    replyTimeoutMs: 10_000,
+    thinkMs: options.thinkMs ?? 0,
+    replyTimeoutMs: 30_000,
   };
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-webchat-'));
   const config = loadConfig({
@@ -79,7 +80,10 @@ export async function runWebChatBench(options: WebChatBenchOptions = {}): Promis
     let firstError: string | undefined;
     for (const [label, data] of [
       ['1 customer', alone],
-      [`${crowd.clients} customers (think ${crowd.thinkMs} ms)`, crowd],
+      [
+        `${crowd.clients} customers (${crowd.thinkMs > 0 ? `think ${crowd.thinkMs} ms` : 'no think time'})`,
+        crowd,
+      ],
     ] as const) {
       const result = await runLoad({ ...data, base });
       const reply = percentiles(result.replyMs);
@@ -92,13 +96,14 @@ export async function runWebChatBench(options: WebChatBenchOptions = {}): Promis
           'Web chat',
           `${label}: message → reply on the WebSocket p50 / p95 / p99 (ms)`,
           `${reply.p50.toFixed(1)} / ${reply.p95.toFixed(1)} / ${reply.p99.toFixed(1)}`,
-          `p50 ≤ ${TARGET_P50_MS}`,
-          verdict(reply.p50 <= TARGET_P50_MS && result.replyMs.length > 0),
+          // The target is the delivery latency of one customer; under saturation it is queueing.
+          data.clients === 1 ? `p50 ≤ ${TARGET_P50_MS}` : '(saturated)',
+          data.clients === 1 ? verdict(reply.p50 <= TARGET_P50_MS && result.replyMs.length > 0) : '',
         ],
         [
           'Web chat',
-          `${label}: messages/s, POST answered p50 / p99 (ms)`,
-          `${(result.sent / data.seconds).toFixed(1)}, ${post.p50.toFixed(1)} / ${post.p99.toFixed(1)}`,
+          `${label}: replied turns/s, POST answered p50 / p99 (ms)`,
+          `${(result.replyMs.length / data.seconds).toFixed(1)}, ${post.p50.toFixed(1)} / ${post.p99.toFixed(1)}`,
           '',
           '',
         ],
@@ -127,18 +132,22 @@ export async function runWebChatBench(options: WebChatBenchOptions = {}): Promis
   }
 }
 
+/** Runs one load in a forked process and returns what it measured. */
 function runLoad(data: WebChatLoadData): Promise<WebChatLoadResult> {
-  const entry = path.join(__dirname, 'webChatLoad.ts');
-  const worker = new Worker(`require('tsx/cjs'); require(${JSON.stringify(entry)});`, {
-    eval: true,
-    workerData: data,
+  const child = fork(path.join(__dirname, 'webChatLoad.ts'), [JSON.stringify(data)], {
+    execArgv: ['--require', 'tsx/cjs'],
+    serialization: 'advanced',
   });
   return new Promise<WebChatLoadResult>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('message', (message: WebChatLoadResult | { fatal: string }) => {
-      void worker.terminate();
-      if ('fatal' in message) reject(new Error(message.fatal));
-      else resolve(message);
+    let answer: WebChatLoadResult | { fatal: string } | undefined;
+    child.once('error', reject);
+    child.once('message', (message: WebChatLoadResult | { fatal: string }) => {
+      answer = message;
+    });
+    child.once('exit', (code) => {
+      if (!answer) reject(new Error(`web chat load process exited (${code}) without a result`));
+      else if ('fatal' in answer) reject(new Error(answer.fatal));
+      else resolve(answer);
     });
   });
 }

@@ -1,10 +1,10 @@
 /**
- * The web chat benchmark's clients, run in a worker thread so they do not share the app's event
- * loop (in production the browsers are other machines). Each client does what Web Chat does:
+ * The web chat benchmark's clients, run as their own process (forked by bench/channels/webChat.ts)
+ * so they share neither the app's event loop nor its heap (in production the browsers are other
+ * machines). Each client does what Web Chat does:
  * POST /api/directline/token, POST /conversations, open the streamUrl WebSocket, then sends a
  * message, waits for the bot's reply to it on the socket, thinks a little, and sends the next.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { WebSocket } from 'ws';
 
 export interface WebChatLoadData {
@@ -142,9 +142,9 @@ async function postJson(url: string, token?: string, body?: unknown): Promise<un
 }
 
 async function main(): Promise<void> {
-  const port = parentPort;
-  if (!port) throw new Error('webChatLoad runs as a worker thread');
-  const data = workerData as WebChatLoadData;
+  const send = process.send?.bind(process);
+  if (!send) throw new Error('webChatLoad runs as a forked child process');
+  const data = JSON.parse(process.argv[2] ?? '{}') as WebChatLoadData;
   const result: WebChatLoadResult = {
     replyMs: [],
     postMs: [],
@@ -153,7 +153,12 @@ async function main(): Promise<void> {
     errors: 0,
     seconds: data.seconds,
   };
-  const clients = await Promise.all(Array.from({ length: data.clients }, () => Client.open(data.base)));
+  // Opened a few at a time: a real crowd arrives over seconds, not in one instant.
+  const clients: Client[] = [];
+  for (let index = 0; index < data.clients; index += 20) {
+    const batch = Math.min(20, data.clients - index);
+    clients.push(...(await Promise.all(Array.from({ length: batch }, () => Client.open(data.base)))));
+  }
   await Promise.all(clients.map((client) => client.welcome()));
 
   const startedAt = performance.now();
@@ -162,7 +167,7 @@ async function main(): Promise<void> {
   await Promise.all(
     clients.map(async (client, index) => {
       // Stagger the first messages so the clients do not march in step.
-      await sleep((index * data.thinkMs) / data.clients);
+      await sleep((index * Math.max(data.thinkMs, 100)) / data.clients);
       for (let turn = index; performance.now() < endAt; turn += 1) {
         const measured = performance.now() >= measureFrom;
         try {
@@ -177,12 +182,12 @@ async function main(): Promise<void> {
           result.errors += 1;
           result.firstError ??= String(error);
         }
-        await sleep(data.thinkMs);
+        if (data.thinkMs > 0) await sleep(data.thinkMs);
       }
     }),
   );
   for (const client of clients) client.close();
-  port.postMessage(result);
+  send(result, () => process.exit(0));
 }
 
 function sleep(ms: number): Promise<void> {
@@ -190,5 +195,5 @@ function sleep(ms: number): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  parentPort?.postMessage({ fatal: String(error instanceof Error ? error.stack : error) });
+  process.send?.({ fatal: String(error instanceof Error ? error.stack : error) }, () => process.exit(1));
 });

@@ -1,5 +1,6 @@
 import type { ConversationState, TurnContext } from 'botbuilder';
 import type { ChannelRenderer } from '../dialogs/rendering/channelRenderer';
+import { wordsFor, type DialogWording } from '../dialogs/wording/dialogWording';
 import type { Logger } from '../services/logging/logger';
 import { ETagConflictError } from '../services/store/mongoStorage';
 
@@ -9,13 +10,8 @@ export interface OnTurnErrorDeps {
   logger: Logger;
   conversationState: ConversationState;
   renderer: ChannelRenderer;
+  wording: DialogWording;
 }
-
-const APOLOGY =
-  "Sorry, something went wrong on my side and I lost track of our conversation. Let's start again: what can I help you with? (Type 'help' to see what I can do.)";
-
-const CONCURRENT_TURN =
-  'Sorry, I received two messages at the same time and could only handle one. Please send your last message again.';
 
 /**
  * The adapter's last resort when a turn throws: apologise to the customer without internals, log
@@ -46,7 +42,8 @@ export function createOnTurnError(deps: OnTurnErrorDeps): OnTurnError {
       );
     }
     try {
-      await context.sendActivity(conflict ? CONCURRENT_TURN : APOLOGY);
+      const words = wordsFor(deps.wording, context);
+      await context.sendActivity(words.text(conflict ? 'system.concurrentTurn' : 'system.apology'));
     } catch (sendError) {
       deps.logger.error(
         { err: sendError, conversationId: activity.conversation?.id },

@@ -19,6 +19,7 @@ import type {
   TicketOperations,
 } from '../dialogs/ports';
 import { ChannelRenderer } from '../dialogs/rendering/channelRenderer';
+import { loadDialogWording, type DialogWording } from '../dialogs/wording/dialogWording';
 import type { FaqLibrary } from '../services/knowledge/faqLibrary';
 import type { ProductCatalogue } from '../services/knowledge/productCatalogue';
 import type { TroubleshootingLibrary } from '../services/knowledge/troubleshootingLibrary';
@@ -36,6 +37,8 @@ export interface SupportBotOptions {
   recognizer: Recognizer;
   catalogue: ProductCatalogue;
   faq: FaqLibrary;
+  /** The bot's own words; defaults to the shipped wording files. */
+  wording?: DialogWording;
   troubleshooting: TroubleshootingLibrary;
   tickets: TicketOperations;
   ratings: RatingRecorder;
@@ -105,7 +108,8 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
     // only) is shared by a customer's conversations, where the last write winning is fine.
     const conversationState = new JsonConversationState(new ETagCheckedStorage(options.storage));
     const userState = new JsonUserState(options.storage);
-    const renderer = new ChannelRenderer();
+    const wording = options.wording ?? loadDialogWording();
+    const renderer = new ChannelRenderer(wording);
     const aliases = new Map<string, string>();
     for (const make of options.carMakes ?? loadCarMakes()) {
       for (const alias of [make.name.toLowerCase(), ...make.aliases]) aliases.set(alias, make.name);
@@ -115,19 +119,20 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       recognizer: options.recognizer,
       catalogue: options.catalogue,
       faq: options.faq,
+      wording,
       troubleshooting: options.troubleshooting,
       validators: new FieldValidators(options.catalogue, aliases),
       renderer,
       tickets: options.tickets,
       ratings: options.ratings,
-      handoff: options.handoff ?? new ContactTeamHandoff(renderer, options.faq.contact),
+      handoff: options.handoff ?? new ContactTeamHandoff(renderer, options.faq.contact, wording),
       customerMemory: userState.createProperty<CustomerMemory>('customerMemory'),
       photos: new CustomerPhotos(conversationState.createProperty<PendingPhotos>('pendingPhotos'), now),
       logger: options.logger,
       now,
     };
     const bot = new SupportBot({ conversationState, userState, mainDialog: mainDialog(deps), renderer });
-    const onTurnError = createOnTurnError({ logger: options.logger, conversationState, renderer });
+    const onTurnError = createOnTurnError({ logger: options.logger, conversationState, renderer, wording });
     return { bot, onTurnError, conversationState };
   }
 

@@ -3,13 +3,12 @@ import { ActivityTypes, type TurnContext } from 'botbuilder';
 import { matchChoice, type ChoiceSpec } from './choices';
 import type { FieldName, FieldValidators } from './fieldValidators';
 import { isSms, type ChannelRenderer, type SummaryView } from './rendering/channelRenderer';
+import { wordsFor, type DialogWording } from './wording/dialogWording';
 
 export const ASK_DIALOG = 'ask';
 
 /** After this many unusable answers in a row, the customer is offered a person. */
 export const MAX_FAILED_ATTEMPTS = 3;
-
-export const TALK_TO_PERSON: ChoiceSpec = { value: 'agent', label: 'Talk to a person' };
 
 /** One question; plain JSON so it survives in the stored dialog state. */
 export interface AskSpec {
@@ -60,6 +59,7 @@ export class AskDialog extends Dialog<AskSpec> {
     private readonly validators: FieldValidators,
     private readonly renderer: ChannelRenderer,
     private readonly now: () => Date,
+    private readonly wording: DialogWording,
   ) {
     super(ASK_DIALOG);
   }
@@ -84,11 +84,12 @@ export class AskDialog extends Dialog<AskSpec> {
     if (state.attempts >= MAX_FAILED_ATTEMPTS) {
       state.attempts = 0;
       // The button's text is an exact command, so it reaches the person whatever the question was.
+      const words = wordsFor(this.wording, dc.context);
       if (isSms(dc.context)) {
-        reason += '\n\nIf it is easier, a person from our team can help: reply AGENT.';
+        reason += `\n\n${words.text('ask.personSms')}`;
       } else {
-        choices.push(TALK_TO_PERSON);
-        reason += '\n\nIf it is easier, a person from our team can help: choose "Talk to a person".';
+        choices.push({ value: 'agent', label: words.text('ask.talkToPerson') });
+        reason += `\n\n${words.text('ask.personWeb')}`;
       }
     }
     await this.renderer.ask(dc.context, reason, choices, state.spec.smsHint);
@@ -116,8 +117,12 @@ export class AskDialog extends Dialog<AskSpec> {
     const choice = matchChoice(text, choices, context.activity.value);
     if (choice !== undefined) return { kind: 'answer', result: { choice, text }, matchedChoice: true };
     if (spec.field) {
-      if (text.trim() === '') return { kind: 'invalid', reason: 'Please type your answer.' };
-      const validation = this.validators.validate(spec.field, text, { now: this.now() });
+      if (text.trim() === '')
+        return { kind: 'invalid', reason: wordsFor(this.wording, context).text('ask.typeAnswer') };
+      const validation = this.validators.validate(spec.field, text, {
+        now: this.now(),
+        words: wordsFor(this.wording, context),
+      });
       return validation.ok
         ? { kind: 'answer', result: { value: validation.value, text }, matchedChoice: false }
         : { kind: 'invalid', reason: validation.reason };
@@ -125,7 +130,9 @@ export class AskDialog extends Dialog<AskSpec> {
     if (spec.open) return { kind: 'answer', result: { text }, matchedChoice: false };
     return {
       kind: 'invalid',
-      reason: isSms(context) ? 'Please reply with one of the numbers.' : 'Please choose one of the options.',
+      reason: wordsFor(this.wording, context).text(
+        isSms(context) ? 'ask.replyWithNumber' : 'ask.chooseOption',
+      ),
     };
   }
 

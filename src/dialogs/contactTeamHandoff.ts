@@ -1,6 +1,7 @@
 import type { TurnContext } from 'botbuilder';
 import type { ChannelRenderer } from './rendering/channelRenderer';
 import type { HumanHandoff } from './ports';
+import { wordsFor, type DialogWording } from './wording/dialogWording';
 
 /**
  * Until agents can take over a conversation, "talk to a person" tells the customer how to reach the
@@ -10,14 +11,15 @@ export class ContactTeamHandoff implements HumanHandoff {
   constructor(
     private readonly renderer: ChannelRenderer,
     private readonly contact: string,
+    private readonly wording: DialogWording,
   ) {}
 
   async request(context: TurnContext, reason: 'asked' | 'repeated_failures'): Promise<boolean> {
-    const lead =
-      reason === 'asked'
-        ? "I can't connect you to a person in this chat yet."
-        : 'A person from our team can help with this.';
-    await this.renderer.say(context, `${lead} ${this.contact} Meanwhile, I'm happy to keep helping here.`);
+    const words = wordsFor(this.wording, context);
+    await this.renderer.say(
+      context,
+      words.text(reason === 'asked' ? 'handoff.notYet' : 'handoff.afterFailures', { contact: this.contact }),
+    );
     return false;
   }
 }

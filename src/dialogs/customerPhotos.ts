@@ -1,28 +1,10 @@
 import { ActivityTypes, type StatePropertyAccessor, type TurnContext } from 'botbuilder';
 import { z } from 'zod';
+import { declaredPhotoType, MAX_PHOTOS_PER_REQUEST } from '../services/media/mediaPolicy';
 import { attachmentSchema, type Attachment } from '../services/tickets/types';
-
-/** The most photos one repair request can carry (the ticket service's own limit). */
-export const MAX_PENDING_PHOTOS = 10;
 
 /** Photos not used by a registration within this time are forgotten (an SMS conversation never ends). */
 export const PENDING_PHOTO_DAYS = 7;
-
-/** What the bot keeps; anything else (a PDF, a video, an SVG) is refused with a kind word. */
-export const PHOTO_TYPES: ReadonlySet<string> = new Set([
-  'image/jpeg',
-  'image/png',
-  'image/webp',
-  'image/heic',
-  'image/heif',
-  'image/gif',
-]);
-
-/** Non-standard spellings phones and gateways use. */
-const TYPE_ALIASES: Readonly<Record<string, string>> = {
-  'image/jpg': 'image/jpeg',
-  'image/pjpeg': 'image/jpeg',
-};
 
 const MAX_NAME = 200;
 
@@ -47,7 +29,7 @@ export interface PhotoIntake {
   overLimit: number;
   /** Names of the files that are not photos. */
   refused: string[];
-  /** Photos that could not be kept (a link that is not http(s), more than 25 MB…). */
+  /** Photos that could not be kept (a link that is not http(s), larger than the policy allows…). */
   unusable: number;
   /** Photos pending after this message. */
   pending: number;
@@ -88,7 +70,7 @@ const storedSchema = z.object({
 /**
  * The photos (of the device, its LED, the serial label) a customer sends during a conversation,
  * kept in conversation state until a repair request takes them: de-duplicated by link, at most
- * MAX_PENDING_PHOTOS, each one already valid as a ticket attachment so a registration never fails
+ * MAX_PHOTOS_PER_REQUEST, each one already valid as a ticket attachment so a registration never fails
  * because of a photo.
  */
 export class CustomerPhotos {
@@ -114,9 +96,10 @@ export class CustomerPhotos {
     const receivedAt = this.now().toISOString();
     for (const file of files) {
       const url = file.contentUrl!.trim();
-      const contentType = normalizeType(file.contentType);
+      // Only the declared type is known here: the bytes stay with the channel (uploads were sniffed there).
+      const contentType = declaredPhotoType(file.contentType);
       const name = file.name?.trim().slice(0, MAX_NAME) ?? '';
-      if (!PHOTO_TYPES.has(contentType)) {
+      if (!contentType) {
         intake.refused.push(name);
         continue;
       }
@@ -124,7 +107,7 @@ export class CustomerPhotos {
         intake.alreadyKept += 1;
         continue;
       }
-      if (photos.length >= MAX_PENDING_PHOTOS) {
+      if (photos.length >= MAX_PHOTOS_PER_REQUEST) {
         intake.overLimit += 1;
         continue;
       }
@@ -163,11 +146,6 @@ export class CustomerPhotos {
     const oldest = this.now().getTime() - PENDING_PHOTO_DAYS * 24 * 60 * 60 * 1000;
     return stored.data.photos.filter((photo) => Date.parse(photo.receivedAt) >= oldest);
   }
-}
-
-function normalizeType(contentType: string | undefined): string {
-  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  return TYPE_ALIASES[type] ?? type;
 }
 
 function uploadSizes(channelData: unknown): Map<string, number> {

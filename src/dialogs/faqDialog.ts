@@ -7,6 +7,7 @@ import {
 import { ASK_DIALOG, AskDialog, type AskResult, type AskSpec } from './askDialog';
 import type { ChildResult } from './mainActions';
 import type { SupportDialogDeps } from './ports';
+import { wordsFor } from './wording/dialogWording';
 
 export const FAQ_DIALOG = 'faq';
 const FAQ_MENU = 'faq.menu';
@@ -21,13 +22,13 @@ export class FaqDialog extends ComponentDialog {
     this.addDialog(
       new WaterfallDialog(FAQ_MENU, [(step) => this.askTopic(step), (step) => this.answer(step)]),
     );
-    this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now));
+    this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now, deps.wording));
     this.initialDialogId = FAQ_MENU;
   }
 
   private async askTopic(step: WaterfallStepContext): Promise<DialogTurnResult> {
     return step.beginDialog(ASK_DIALOG, {
-      prompt: 'What would you like to know? You can also type your question.',
+      prompt: wordsFor(this.deps.wording, step.context).text('faq.menuPrompt'),
       choices: this.deps.faq
         .all()
         .map((entry) => ({ value: entry.id, label: entry.menuLabel, synonyms: [entry.question] })),

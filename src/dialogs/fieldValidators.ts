@@ -3,6 +3,7 @@ import type { ProductCatalogue } from '../services/knowledge/productCatalogue';
 import { normaliseAlias } from '../services/knowledge/productCatalogue';
 import { SERVICE_TIME_ZONE, calendarDateOf, isCalendarDate } from '../services/tickets/calendarDate';
 import { phoneSchema, ticketNumberSchema } from '../services/tickets/types';
+import type { Words } from './wording/dialogWording';
 
 /**
  * Every answer the bot asks for, checked with a helpful reason when it is not usable. Values come
@@ -34,6 +35,8 @@ export type FieldName = (typeof FIELD_NAMES)[number];
 
 export interface ValidatorContext {
   now: Date;
+  /** The wording the reasons are said in (the customer's locale). */
+  words: Words;
 }
 
 /**
@@ -121,8 +124,6 @@ export function parsePurchaseDate(text: string, today: string): ParsedDate {
   return { problem: 'unreadable' };
 }
 
-const DATE_EXAMPLE = 'for example 5 March 2024 or 2024-03-05';
-
 const emailSchema = z.string().trim().toLowerCase().pipe(z.email());
 
 /** Countries by every English name and ISO code Intl knows, plus the usual short forms. */
@@ -204,13 +205,12 @@ export class FieldValidators {
 
   validate(field: FieldName, text: string, context: ValidatorContext): Validation {
     const answer = text.trim();
+    const { words } = context;
     switch (field) {
       case 'productModel': {
         const productId = findProduct(answer, this.catalogue);
         if (productId) return ok(productId);
-        return fail(
-          "I don't recognise that model. The model is printed on the label on the product or its box, for example CPC200-CCPA (CarlinKit 4.0), U2W Plus, 2air, Mini 2, A2A or Tbox Plus.",
-        );
+        return fail(words.text('validation.unknownModel'));
       }
       case 'serialNumber': {
         const compact = answer
@@ -218,9 +218,7 @@ export class FieldValidators {
           .replace(/^(S\/?N|SERIAL( NUMBER)?)[:\s#]*/, '')
           .replace(/\s+/g, '');
         if (!/^[A-Z0-9][A-Z0-9-]{5,39}$/.test(compact) || !/\d/.test(compact)) {
-          return fail(
-            "That doesn't look like a serial number. It's 6 to 40 letters and digits, printed after S/N on the label on the product or its box.",
-          );
+          return fail(words.text('validation.serialNumber'));
         }
         return ok(compact);
       }
@@ -230,107 +228,87 @@ export class FieldValidators {
         if ('problem' in parsed) {
           switch (parsed.problem) {
             case 'ambiguous':
-              return fail(
-                `That date could be read two ways. Please write the month in words, ${DATE_EXAMPLE}.`,
-              );
+              return fail(words.text('validation.dateAmbiguous'));
             case 'no_day':
-              return fail(`Please give the day too (the date on your order or receipt), ${DATE_EXAMPLE}.`);
+              return fail(words.text('validation.dateWithoutDay'));
             case 'impossible':
-              return fail(`That date doesn't exist. Please check it, ${DATE_EXAMPLE}.`);
+              return fail(words.text('validation.dateImpossible'));
             default:
-              return fail(`I couldn't read that date. Please write it ${DATE_EXAMPLE}.`);
+              return fail(words.text('validation.dateUnreadable'));
           }
         }
-        if (parsed.date > today)
-          return fail('That date is in the future. Please check the purchase date on your order or receipt.');
+        if (parsed.date > today) return fail(words.text('validation.dateInFuture'));
         if (parsed.date < EARLIEST_PURCHASE_DATE) {
-          return fail(
-            'That is before CarlinKit sold this product. Please check the year on your order or receipt.',
-          );
+          return fail(words.text('validation.dateTooEarly'));
         }
         return ok(parsed.date);
       }
       case 'purchasedFrom':
         if (answer.length < 2 || answer.length > 100 || !letters(answer)) {
-          return fail(
-            'Please tell me the shop or website where you bought it, for example Amazon, AliExpress or carlinkit.com.',
-          );
+          return fail(words.text('validation.purchasedFrom'));
         }
         return ok(answer);
       case 'orderNumber': {
         const compact = answer.replace(/^(order( number| no\.?| #)?)[:\s#]*/i, '').trim();
         if (!/^[A-Za-z0-9][A-Za-z0-9\-_/#. ]{2,62}[A-Za-z0-9]$/.test(compact) || !/\d/.test(compact)) {
-          return fail(
-            "That doesn't look like an order number (letters and digits, as shown in your order confirmation). Reply 'skip' if you don't have it.",
-          );
+          return fail(words.text('validation.orderNumber'));
         }
         return ok(compact);
       }
       case 'faultDescription':
         if (answer.length < 10 || answer.split(/\s+/).length < 3) {
-          return fail('Please describe the fault in a few more words: what happens, and since when?');
+          return fail(words.text('validation.faultDescriptionShort'));
         }
-        if (answer.length > 2000) return fail('Please keep the description under 2,000 characters.');
+        if (answer.length > 2000) return fail(words.text('validation.faultDescriptionLong'));
         return ok(answer);
       case 'name':
         if (answer.length < 2 || answer.length > 100 || !letters(answer) || /[\d@]/.test(answer)) {
-          return fail('Please tell me your full name as it should appear on the return parcel.');
+          return fail(words.text('validation.name'));
         }
         return ok(answer.replace(/\s+/g, ' '));
       case 'phone':
-        return validatePhone(answer);
+        return validatePhone(answer, words);
       case 'email': {
         const parsed = emailSchema.safeParse(answer.replace(/^mailto:/i, ''));
-        return parsed.success
-          ? ok(parsed.data)
-          : fail("That doesn't look like an e-mail address. Please check it, for example name@example.com.");
+        return parsed.success ? ok(parsed.data) : fail(words.text('validation.email'));
       }
       case 'addressLine1':
         if (answer.length < 3 || answer.length > 200 || !letters(answer)) {
-          return fail('Please give the street and house number (or PO box) for the return parcel.');
+          return fail(words.text('validation.addressLine1'));
         }
         return ok(answer);
       case 'addressLine2':
-        if (answer.length > 200 || answer.length < 1)
-          return fail("Please keep it under 200 characters, or reply 'skip'.");
+        if (answer.length > 200 || answer.length < 1) return fail(words.text('validation.addressLine2'));
         return ok(answer);
       case 'city':
         if (answer.length < 2 || answer.length > 100 || !letters(answer))
-          return fail('Please give the town or city.');
+          return fail(words.text('validation.city'));
         return ok(answer);
       case 'region':
         if (answer.length < 2 || answer.length > 100 || !letters(answer)) {
-          return fail("Please give the state, province or region, or reply 'skip' if your address has none.");
+          return fail(words.text('validation.region'));
         }
         return ok(answer);
       case 'postalCode': {
         const code = answer.toUpperCase().replace(/\s+/g, ' ');
         if (!/^[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]$/.test(code) || !/\d/.test(code)) {
-          return fail('Please give the postal code (ZIP code), for example 94105 or SW1A 1AA.');
+          return fail(words.text('validation.postalCode'));
         }
         return ok(code);
       }
       case 'country': {
         const country = findCountry(answer);
-        return country
-          ? ok(country)
-          : fail(
-              "I don't recognise that country. Please write its name in English, for example Germany or United States.",
-            );
+        return country ? ok(country) : fail(words.text('validation.country'));
       }
       case 'ticketNumber': {
         const parsed = ticketNumberSchema.safeParse(answer.replace(/^(ticket( number)?|#)[:\s#]*/i, ''));
-        return parsed.success
-          ? ok(parsed.data)
-          : fail(
-              "That doesn't look like a ticket number. It starts with CK-, for example CK-7K3P9QXA, and is in the message you got when you registered.",
-            );
+        return parsed.success ? ok(parsed.data) : fail(words.text('validation.ticketNumber'));
       }
       case 'carMake': {
         const make = this.findCarMake(answer);
         if (make) return ok(make);
         if (answer.length < 2 || answer.length > 40 || !letters(answer))
-          return fail("Please tell me the car's make, for example Toyota or Volkswagen, or reply 'skip'.");
+          return fail(words.text('validation.carMake'));
         return ok(answer);
       }
     }
@@ -355,25 +333,17 @@ export class FieldValidators {
  * Phone numbers must carry their country code (the repair centre texts customers worldwide):
  * "+44 7700 900123" and "0044 7700 900123" are fine; "07700 900123" gets a request for the code.
  */
-export function validatePhone(text: string): Validation {
+export function validatePhone(text: string, words: Words): Validation {
   const compact = text
     .trim()
     .replace(/^tel:/i, '')
     .replace(/[\s().\-/]/g, '');
   if (/^(\+|00)/.test(compact)) {
     const parsed = phoneSchema.safeParse(compact);
-    return parsed.success
-      ? ok(parsed.data)
-      : fail(
-          "That number doesn't look right. Please send your mobile number with the country code, for example +1 415 555 0100.",
-        );
+    return parsed.success ? ok(parsed.data) : fail(words.text('validation.phoneInvalid'));
   }
   if (/^\d{6,15}$/.test(compact)) {
-    return fail(
-      'Please add your country code at the start, for example +1 for the US, +44 for the UK or +49 for Germany (drop the leading 0 of the local number).',
-    );
+    return fail(words.text('validation.phoneWithoutCountryCode'));
   }
-  return fail(
-    "That doesn't look like a phone number. Please send your mobile number with the country code, for example +1 415 555 0100.",
-  );
+  return fail(words.text('validation.notAPhone'));
 }

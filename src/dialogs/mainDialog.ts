@@ -16,19 +16,10 @@ import { exactCommand, type Command } from './commands';
 import { FAQ_DIALOG, FaqDialog } from './faqDialog';
 import { InterruptionDetector, type Interruption } from './interruptions';
 import type { ChildResult, MainAction } from './mainActions';
-import {
-  BACK_TO_IT,
-  GOODBYE,
-  helpText,
-  INTENT_LABELS,
-  MAIN_MENU,
-  MENU_PROMPT_AGAIN,
-  MENU_PROMPT_FIRST,
-  NOT_UNDERSTOOD,
-  WELCOME,
-} from './messages';
+import { hasIntentLabel, helpText, intentLabel, mainMenu } from './messages';
 import { photoReceipt } from './photoReceipt';
 import type { SupportDialogDeps } from './ports';
+import { wordsFor, type Words } from './wording/dialogWording';
 import {
   REPAIR_REGISTRATION_DIALOG,
   RepairRegistrationDialog,
@@ -99,7 +90,7 @@ export class MainDialog extends ComponentDialog {
         (step) => this.afterChild(step),
       ]),
     );
-    this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now));
+    this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now, deps.wording));
     this.addDialog(new TroubleshootingDialog(deps));
     this.addDialog(new RepairRegistrationDialog(deps));
     this.addDialog(new TicketStatusDialog(deps));
@@ -132,7 +123,11 @@ export class MainDialog extends ComponentDialog {
   private async keepPhotos(innerDc: DialogContext): Promise<boolean> {
     const intake = await this.deps.photos.take(innerDc.context);
     if (!intake.received) return false;
-    const receipt = photoReceipt(intake, isActive(innerDc, REPAIR_REGISTRATION_DIALOG));
+    const receipt = photoReceipt(
+      this.words(innerDc.context),
+      intake,
+      isActive(innerDc, REPAIR_REGISTRATION_DIALOG),
+    );
     if (receipt === undefined) return false;
     if (intake.kept > 0) {
       this.deps.logger.info(
@@ -148,27 +143,27 @@ export class MainDialog extends ComponentDialog {
     return true;
   }
 
+  private words(context: TurnContext): Words {
+    return wordsFor(this.deps.wording, context);
+  }
+
   private async interrupt(innerDc: DialogContext, interruption: Interruption): Promise<DialogTurnResult> {
     const { renderer } = this.deps;
     const context = innerDc.context;
+    const words = this.words(context);
     switch (interruption.kind) {
       case 'cancel': {
         const registering = isActive(innerDc, REPAIR_REGISTRATION_DIALOG);
         await innerDc.cancelAllDialogs();
-        await renderer.say(
-          context,
-          registering
-            ? "OK, I've cancelled the registration. Nothing was submitted."
-            : "OK, I've stopped that.",
-        );
+        await renderer.say(context, words.text(registering ? 'registration.cancelled' : 'main.stopped'));
         return innerDc.beginDialog(MAIN_LOOP, { prompt: 'again' } satisfies LoopOptions);
       }
       case 'startOver':
         await innerDc.cancelAllDialogs();
-        await renderer.say(context, "Sure, let's start over.");
+        await renderer.say(context, words.text('main.startOver'));
         return innerDc.beginDialog(MAIN_LOOP, { prompt: 'first' } satisfies LoopOptions);
       case 'help':
-        await renderer.say(context, helpText(context.activity.channelId));
+        await renderer.say(context, helpText(words, context.activity.channelId));
         break;
       case 'agent':
         if (await this.deps.handoff.request(context, 'asked')) {
@@ -180,36 +175,42 @@ export class MainDialog extends ComponentDialog {
         await renderer.say(context, interruption.entry.answer);
         break;
     }
-    await renderer.say(context, BACK_TO_IT);
+    await renderer.say(context, words.text('main.backToIt'));
     await innerDc.repromptDialog();
     return Dialog.EndOfTurn;
   }
 
   private async prompt(step: WaterfallStepContext<LoopOptions>): Promise<DialogTurnResult> {
     const options = step.options ?? {};
+    const words = this.words(step.context);
     if (options.action) return step.next({ action: options.action });
     if (options.text !== undefined) return step.next({ text: options.text } satisfies AskResult);
     if (options.suggestions) {
       const choices: ChoiceSpec[] = [
         ...options.suggestions.map((intent) => ({
           value: `intent:${intent}`,
-          label: INTENT_LABELS[intent] ?? intent,
+          label: intentLabel(words, intent),
         })),
-        { value: 'other', label: 'Something else', synonyms: ['none', 'neither', 'no', 'none of these'] },
+        {
+          value: 'other',
+          label: words.text('main.somethingElse'),
+          synonyms: ['none', 'neither', 'no', 'none of these'],
+        },
       ];
       return step.beginDialog(ASK_DIALOG, {
-        prompt: "I'm not sure I understood. Did you mean one of these?",
+        prompt: words.text('main.didYouMean'),
         choices,
         open: true,
       } satisfies AskSpec);
     }
-    const prompt =
+    const prompt = words.text(
       options.prompt === 'welcome'
-        ? WELCOME
+        ? 'main.welcome'
         : options.prompt === 'first'
-          ? MENU_PROMPT_FIRST
-          : MENU_PROMPT_AGAIN;
-    return step.beginDialog(ASK_DIALOG, { prompt, choices: MAIN_MENU, open: true } satisfies AskSpec);
+          ? 'main.menuPromptFirst'
+          : 'main.menuPromptAgain',
+    );
+    return step.beginDialog(ASK_DIALOG, { prompt, choices: mainMenu(words), open: true } satisfies AskSpec);
   }
 
   private async route(step: WaterfallStepContext<LoopOptions>): Promise<DialogTurnResult> {
@@ -224,7 +225,7 @@ export class MainDialog extends ComponentDialog {
         );
       }
       if (input.choice === 'other') {
-        await this.deps.renderer.say(step.context, NOT_UNDERSTOOD);
+        await this.deps.renderer.say(step.context, this.words(step.context).text('main.notUnderstood'));
         return this.loop(step, 'first');
       }
       const action = menuAction(input.choice);
@@ -234,7 +235,7 @@ export class MainDialog extends ComponentDialog {
     if (text === '') return this.loop(step, 'first');
     const command = exactCommand(text);
     if (command) return this.handleCommand(step, command);
-    const menuChoice = matchChoice(text, MAIN_MENU);
+    const menuChoice = matchChoice(text, mainMenu(this.words(step.context)));
     const menuChosen = menuChoice ? menuAction(menuChoice) : undefined;
     if (menuChosen) return this.begin(step, menuChosen);
 
@@ -247,16 +248,13 @@ export class MainDialog extends ComponentDialog {
       { intent: recognition.intent, confidence: recognition.confidence },
       ...recognition.alternatives,
     ]
-      .filter(
-        (candidate) =>
-          candidate.confidence >= SUGGEST_CONFIDENCE && INTENT_LABELS[candidate.intent] !== undefined,
-      )
+      .filter((candidate) => candidate.confidence >= SUGGEST_CONFIDENCE && hasIntentLabel(candidate.intent))
       .map((candidate) => candidate.intent)
       .filter((intent, index, all) => all.indexOf(intent) === index)
       .slice(0, 3);
     if (suggestions.length > 0)
       return step.replaceDialog(MAIN_LOOP, { suggestions, details } satisfies LoopOptions);
-    await this.deps.renderer.say(step.context, NOT_UNDERSTOOD);
+    await this.deps.renderer.say(step.context, this.words(step.context).text('main.notUnderstood'));
     return this.loop(step, 'first');
   }
 
@@ -296,10 +294,10 @@ export class MainDialog extends ComponentDialog {
       case 'greeting':
         return this.loop(step, 'welcome');
       case 'thanks_goodbye':
-        await this.deps.renderer.say(step.context, GOODBYE);
+        await this.deps.renderer.say(step.context, this.words(step.context).text('main.goodbye'));
         return step.endDialog();
       default:
-        await this.deps.renderer.say(step.context, NOT_UNDERSTOOD);
+        await this.deps.renderer.say(step.context, this.words(step.context).text('main.notUnderstood'));
         return this.loop(step, 'first');
     }
   }
@@ -310,10 +308,13 @@ export class MainDialog extends ComponentDialog {
   ): Promise<DialogTurnResult> {
     switch (command) {
       case 'help':
-        await this.deps.renderer.say(step.context, helpText(step.context.activity.channelId));
+        await this.deps.renderer.say(
+          step.context,
+          helpText(this.words(step.context), step.context.activity.channelId),
+        );
         return this.loop(step, 'first');
       case 'cancel':
-        await this.deps.renderer.say(step.context, "There's nothing to cancel right now.");
+        await this.deps.renderer.say(step.context, this.words(step.context).text('main.nothingToCancel'));
         return this.loop(step, 'first');
       case 'startOver':
         return this.loop(step, 'first');

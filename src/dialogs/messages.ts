@@ -1,63 +1,68 @@
 import type { ChoiceSpec } from './choices';
+import type { PlainWordKey, Words } from './wording/dialogWording';
 
-/** The bot's own words (support content such as answers and troubleshooting steps lives in data files). */
-
-export const WELCOME =
-  "Hi, I'm the CarlinKit support assistant. I can help you fix connection, sound, screen, power or firmware problems with your CarlinKit adapter or AI box, register a repair, check a repair's status, and answer questions about repair costs, shipping, turnaround and warranty.\n\nWhat can I do for you? You can also just describe the problem in your own words.";
+/**
+ * The main menu and the "did you mean…" labels, from the wording file (src/dialogs/wording/en.json);
+ * the words customers may type for each option (synonyms) stay here.
+ */
 
 /** On SMS, "cancel" and "stop" are carrier opt-out keywords, so the bot never suggests them there. */
-export function stopWords(channelId: string): string {
-  return channelId === 'sms' ? "'menu' or 'never mind'" : "'start over' or 'cancel'";
+export function stopWords(words: Words, channelId: string): string {
+  return words.text(channelId === 'sms' ? 'main.stopWordsSms' : 'main.stopWords');
 }
 
-export function helpText(channelId: string): string {
-  return `Here's what I can do:\n- Fix a problem: I walk you through checks for connection, sound, screen, power and firmware problems.\n- Register a repair: I collect the product and contact details and give you a ticket number.\n- Repair status: tell me your ticket number and mobile number.\n- Repair questions: cost, shipping, how long it takes, warranty, where to send it.\n\nAt any point you can say ${stopWords(channelId)}, or 'agent' to reach a person. You can also ask a question in the middle of anything, and we'll carry on afterwards.`;
+export function helpText(words: Words, channelId: string): string {
+  return words.text('main.help', { stopWords: stopWords(words, channelId) });
 }
 
-export const MENU_PROMPT_FIRST = 'What can I help you with?';
-export const MENU_PROMPT_AGAIN = 'Is there anything else I can help you with?';
+export function mainMenu(words: Words): ChoiceSpec[] {
+  return [
+    {
+      value: 'troubleshoot',
+      label: words.text('main.menuTroubleshoot'),
+      synonyms: ['troubleshoot', 'troubleshooting', 'troubleshoot a problem', 'fix my adapter'],
+    },
+    {
+      value: 'register',
+      label: words.text('main.menuRegister'),
+      synonyms: ['register', 'repair', 'rma', 'register repair', 'send for repair'],
+    },
+    {
+      value: 'status',
+      label: words.text('main.menuStatus'),
+      synonyms: ['status', 'check status', 'ticket status', 'track my repair', 'repair status check'],
+    },
+    {
+      value: 'faq',
+      label: words.text('main.menuFaq'),
+      synonyms: ['questions', 'faq', 'repair question', 'question'],
+    },
+  ];
+}
 
-export const MAIN_MENU: ChoiceSpec[] = [
-  {
-    value: 'troubleshoot',
-    label: 'Fix a problem',
-    synonyms: ['troubleshoot', 'troubleshooting', 'troubleshoot a problem', 'fix my adapter'],
-  },
-  {
-    value: 'register',
-    label: 'Register a repair',
-    synonyms: ['register', 'repair', 'rma', 'register repair', 'send for repair'],
-  },
-  {
-    value: 'status',
-    label: 'Repair status',
-    synonyms: ['status', 'check status', 'ticket status', 'track my repair', 'repair status check'],
-  },
-  { value: 'faq', label: 'Repair questions', synonyms: ['questions', 'faq', 'repair question', 'question'] },
-];
-
-export const NOT_UNDERSTOOD =
-  "Sorry, I didn't quite get that. I can help with problems with your CarlinKit adapter or AI box, repairs and their status, and questions about cost, shipping and warranty.";
-
-export const GOODBYE =
-  "You're welcome! If anything else comes up, just send me a message. Have a good drive!";
-
-export const BACK_TO_IT = 'Now, back to where we were:';
-
-/** Labels for "did you mean…" when the recognizer is unsure. */
-export const INTENT_LABELS: Readonly<Record<string, string>> = {
-  faq_repair_cost: 'Repair cost',
-  faq_shipping_cost: 'Shipping cost',
-  faq_turnaround: 'How long a repair takes',
-  faq_process: 'How repairs work',
-  faq_warranty: 'Warranty',
-  faq_send_address: 'Where to send it',
-  repair_request: 'Register a repair',
-  troubleshoot_connection: 'Connection problem',
-  troubleshoot_audio: 'Sound problem',
-  troubleshoot_display: 'Screen problem',
-  troubleshoot_power: 'Power problem',
-  troubleshoot_firmware: 'Firmware problem',
-  ticket_status: 'Repair status',
-  talk_to_agent: 'Talk to a person',
+/** Intents offered in "did you mean…" when the recognizer is unsure, with their labels. */
+const INTENT_LABEL_KEYS: Readonly<Record<string, PlainWordKey>> = {
+  faq_repair_cost: 'intents.faqRepairCost',
+  faq_shipping_cost: 'intents.faqShippingCost',
+  faq_turnaround: 'intents.faqTurnaround',
+  faq_process: 'intents.faqProcess',
+  faq_warranty: 'intents.faqWarranty',
+  faq_send_address: 'intents.faqSendAddress',
+  repair_request: 'intents.repairRequest',
+  troubleshoot_connection: 'intents.troubleshootConnection',
+  troubleshoot_audio: 'intents.troubleshootAudio',
+  troubleshoot_display: 'intents.troubleshootDisplay',
+  troubleshoot_power: 'intents.troubleshootPower',
+  troubleshoot_firmware: 'intents.troubleshootFirmware',
+  ticket_status: 'intents.ticketStatus',
+  talk_to_agent: 'intents.talkToAgent',
 };
+
+export function hasIntentLabel(intent: string): boolean {
+  return INTENT_LABEL_KEYS[intent] !== undefined;
+}
+
+export function intentLabel(words: Words, intent: string): string {
+  const key = INTENT_LABEL_KEYS[intent];
+  return key ? words.text(key) : intent;
+}

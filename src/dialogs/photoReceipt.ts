@@ -1,4 +1,6 @@
-import { MAX_PENDING_PHOTOS, type PhotoIntake } from './customerPhotos';
+import { MAX_PHOTO_BYTES, MAX_PHOTOS_PER_REQUEST, PHOTO_TYPE_NAMES } from '../services/media/mediaPolicy';
+import type { PhotoIntake } from './customerPhotos';
+import type { Words } from './wording/dialogWording';
 
 /** How many file names a refusal spells out before it says "and N more". */
 const NAMED_FILES = 3;
@@ -8,48 +10,41 @@ const MAX_SHOWN_NAME = 60;
  * The bot's brief answer to a message that carried files: what was kept for the repair request
  * and, kindly, what was not and why. Undefined when the message carried none.
  */
-export function photoReceipt(intake: PhotoIntake, registering: boolean): string | undefined {
+export function photoReceipt(words: Words, intake: PhotoIntake, registering: boolean): string | undefined {
   if (!intake.received) return undefined;
   const parts: string[] = [];
   if (intake.kept > 0) {
-    const photos = intake.kept === 1 ? 'photo' : `${intake.kept} photos`;
-    const them = intake.kept === 1 ? 'it' : 'them';
     parts.push(
-      registering
-        ? `Got your ${photos}, I'll attach ${them} to your repair request.`
-        : `Got your ${photos}, thanks. If your device needs a repair, I'll attach ${them} to the repair request.`,
+      words.text(registering ? 'photos.kept' : 'photos.keptOutsideRegistration', { count: intake.kept }),
     );
   } else if (intake.alreadyKept > 0) {
-    parts.push(intake.alreadyKept === 1 ? 'I already have that photo.' : 'I already have those photos.');
+    parts.push(words.text('photos.alreadyKept', { count: intake.alreadyKept }));
   }
   if (intake.overLimit > 0) {
-    parts.push(
-      `A repair request can carry up to ${MAX_PENDING_PHOTOS} photos and I already have ${MAX_PENDING_PHOTOS}, so I didn't keep ${intake.overLimit === 1 ? 'the last one' : `the last ${intake.overLimit}`}.`,
-    );
+    parts.push(words.text('photos.overLimit', { max: MAX_PHOTOS_PER_REQUEST, count: intake.overLimit }));
   }
   if (intake.refused.length > 0) {
     parts.push(
-      `Sorry, I can only attach photos (JPEG, PNG, HEIC, WebP or GIF), so I couldn't keep ${refusedFiles(intake.refused)}. A photo or a screenshot of it works fine.`,
+      words.text('photos.refused', { types: PHOTO_TYPE_NAMES, files: refusedFiles(words, intake.refused) }),
     );
   }
   if (intake.unusable > 0) {
     parts.push(
-      `Sorry, I couldn't keep ${intake.unusable === 1 ? 'one of the photos' : `${intake.unusable} of the photos`}. Please send ${intake.unusable === 1 ? 'it' : 'them'} again, each at most 25 MB.`,
+      words.text('photos.unusable', { count: intake.unusable, maxMegabytes: MAX_PHOTO_BYTES / 1024 / 1024 }),
     );
   }
   return parts.join(' ');
 }
 
-function refusedFiles(names: readonly string[]): string {
+function refusedFiles(words: Words, names: readonly string[]): string {
   const named = names.filter((name) => name !== '');
-  if (named.length === 0) return names.length === 1 ? 'that file' : 'those files';
+  if (named.length === 0) return words.text('photos.unnamedFiles', { count: names.length });
   const shown = named
     .slice(0, NAMED_FILES)
     .map((name) => `"${name.length > MAX_SHOWN_NAME ? `${name.slice(0, MAX_SHOWN_NAME - 1)}…` : name}"`);
   const more = names.length - shown.length;
-  const list =
-    shown.length === 1
-      ? shown[0]
-      : `${shown.slice(0, -1).join(', ')}${more > 0 ? ', ' : ' and '}${shown.at(-1)!}`;
-  return more > 0 ? `${list} and ${more} more` : list;
+  if (more > 0) return words.text('photos.fileListMore', { names: shown.join(', '), more });
+  return shown.length === 1
+    ? shown[0]
+    : words.text('photos.fileList', { names: shown.slice(0, -1).join(', '), last: shown.at(-1)! });
 }

@@ -8,6 +8,7 @@ import type { RegistrationInput, TicketView } from '../services/tickets/types';
 import type { CustomerPhotos } from './customerPhotos';
 import type { FieldValidators } from './fieldValidators';
 import type { ChannelRenderer } from './rendering/channelRenderer';
+import type { DialogWording } from './wording/dialogWording';
 
 /** What the dialogs need from the ticket service (TicketService satisfies it). */
 export interface TicketOperations {
@@ -50,6 +51,8 @@ export interface SupportDialogDeps {
   recognizer: Recognizer;
   catalogue: ProductCatalogue;
   faq: FaqLibrary;
+  /** The bot's own words (src/dialogs/wording/<locale>.json). */
+  wording: DialogWording;
   troubleshooting: TroubleshootingLibrary;
   validators: FieldValidators;
   renderer: ChannelRenderer;

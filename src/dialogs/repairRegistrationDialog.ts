@@ -27,12 +27,12 @@ import type { SupportDialogDeps } from './ports';
 import { stepValues } from './stepValues';
 import { stopWords } from './messages';
 import { isSms, type SummaryView } from './rendering/channelRenderer';
+import { wordsFor, type PlainWordKey, type Words } from './wording/dialogWording';
 
 export const REPAIR_REGISTRATION_DIALOG = 'repairRegistration';
 const INTRO = 'repairRegistration.intro';
 const FILL = 'repairRegistration.fill';
 const SUMMARY = 'repairRegistration.summary';
-const PHOTOS_FACT = 'Photos';
 
 export interface RepairRegistrationOptions {
   prefill?: RegistrationPrefill;
@@ -69,72 +69,88 @@ interface RegistrationState {
   prefill: RegistrationPrefill;
 }
 
-const SKIP: ChoiceSpec = {
+const skipChoice = (words: Words): ChoiceSpec => ({
   value: 'skip',
-  label: 'Skip',
+  label: words.text('registration.skip'),
   synonyms: ["don't have it", 'dont have it', 'none', 'no', 'n/a', 'na', "i don't know"],
-};
+});
 
-const FAULT_LABELS: Record<FaultCategory, string> = {
-  connection: 'Connection',
-  audio: 'Sound',
-  display: 'Screen',
-  power: 'Power',
-  firmware: 'Firmware / software',
-  other: 'Something else',
+const FAULT_LABELS: Record<FaultCategory, PlainWordKey> = {
+  connection: 'registration.faultConnection',
+  audio: 'registration.faultAudio',
+  display: 'registration.faultDisplay',
+  power: 'registration.faultPower',
+  firmware: 'registration.faultFirmware',
+  other: 'registration.faultOther',
 };
-const FAULT_CHOICES: ChoiceSpec[] = FAULT_CATEGORIES.map((category) => ({
-  value: category,
-  label: FAULT_LABELS[category],
-  synonyms: [
-    category,
-    ...(category === 'audio' ? ['audio'] : category === 'display' ? ['display', 'picture'] : []),
-  ],
-}));
+const faultChoices = (words: Words): ChoiceSpec[] =>
+  FAULT_CATEGORIES.map((category) => ({
+    value: category,
+    label: words.text(FAULT_LABELS[category]),
+    synonyms: [
+      category,
+      ...(category === 'audio' ? ['audio'] : category === 'display' ? ['display', 'picture'] : []),
+    ],
+  }));
 
-const SUMMARY_CHOICES: ChoiceSpec[] = [
+const summaryChoices = (words: Words): ChoiceSpec[] => [
   {
     value: 'confirm',
-    label: 'Confirm and submit',
+    label: words.text('registration.confirm'),
     synonyms: ['confirm', 'submit', 'yes', 'y', 'correct', 'ok', 'looks good', 'send'],
   },
   {
     value: 'edit',
-    label: 'Change something',
+    label: words.text('registration.edit'),
     synonyms: ['edit', 'change', 'no', 'n', 'fix', 'wrong', 'correct something'],
   },
-  { value: 'cancel', label: 'Cancel', synonyms: ['cancel registration', 'discard'] },
+  { value: 'cancel', label: words.text('registration.cancel'), synonyms: ['cancel registration', 'discard'] },
 ];
 
 /** What the customer can pick to change at the summary, and the answers each one asks again. */
 const EDIT_GROUPS: ReadonlyArray<{
   value: string;
-  label: string;
+  label: PlainWordKey;
   keys: readonly DraftKey[];
   synonyms?: string[];
 }> = [
-  { value: 'product', label: 'Product', keys: ['productId'], synonyms: ['model'] },
-  { value: 'serial', label: 'Serial number', keys: ['serialNumber'], synonyms: ['serial', 's/n'] },
-  { value: 'date', label: 'Purchase date', keys: ['purchaseDate'], synonyms: ['date'] },
+  { value: 'product', label: 'registration.editProduct', keys: ['productId'], synonyms: ['model'] },
+  {
+    value: 'serial',
+    label: 'registration.editSerialNumber',
+    keys: ['serialNumber'],
+    synonyms: ['serial', 's/n'],
+  },
+  { value: 'date', label: 'registration.editPurchaseDate', keys: ['purchaseDate'], synonyms: ['date'] },
   {
     value: 'shop',
-    label: 'Where bought',
+    label: 'registration.editShop',
     keys: ['purchasedFrom'],
     synonyms: ['shop', 'store', 'bought from'],
   },
-  { value: 'order', label: 'Order number', keys: ['orderNumber'], synonyms: ['order'] },
+  { value: 'order', label: 'registration.editOrderNumber', keys: ['orderNumber'], synonyms: ['order'] },
   {
     value: 'fault',
-    label: 'Problem',
+    label: 'registration.editProblem',
     keys: ['faultCategory', 'faultDescription'],
     synonyms: ['fault', 'description', 'problem type'],
   },
-  { value: 'name', label: 'Name', keys: ['name'] },
-  { value: 'phone', label: 'Mobile number', keys: ['phone'], synonyms: ['phone', 'mobile', 'number'] },
-  { value: 'email', label: 'E-mail', keys: ['email'], synonyms: ['email', 'mail', 'e-mail address'] },
+  { value: 'name', label: 'registration.editName', keys: ['name'] },
+  {
+    value: 'phone',
+    label: 'registration.editPhone',
+    keys: ['phone'],
+    synonyms: ['phone', 'mobile', 'number'],
+  },
+  {
+    value: 'email',
+    label: 'registration.editEmail',
+    keys: ['email'],
+    synonyms: ['email', 'mail', 'e-mail address'],
+  },
   {
     value: 'address',
-    label: 'Return address',
+    label: 'registration.editAddress',
     keys: ['line1', 'line2', 'city', 'region', 'postalCode', 'country'],
     synonyms: ['address'],
   },
@@ -167,8 +183,12 @@ export class RepairRegistrationDialog extends ComponentDialog {
         (step) => this.editField(step),
       ]),
     );
-    this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now));
+    this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now, deps.wording));
     this.initialDialogId = INTRO;
+  }
+
+  private words(context: TurnContext): Words {
+    return wordsFor(this.deps.wording, context);
   }
 
   /** A photo sent at the summary is counted in the summary shown again. */
@@ -177,11 +197,15 @@ export class RepairRegistrationDialog extends ComponentDialog {
     const top = stack[stack.length - 1];
     const spec = top?.id === ASK_DIALOG ? (top.state as { spec?: AskSpec }).spec : undefined;
     if (spec?.summary) {
-      const count = photoCount((await this.deps.photos.pending(context)).length);
+      const words = this.words(context);
+      const count = words.text('registration.factPhotosValue', {
+        count: (await this.deps.photos.pending(context)).length,
+      });
+      const photosFact = words.text('registration.factPhotos');
       spec.summary = {
         ...spec.summary,
         facts: spec.summary.facts.map((fact) =>
-          fact.label === PHOTOS_FACT ? { ...fact, value: count } : fact,
+          fact.label === photosFact ? { ...fact, value: count } : fact,
         ),
       };
     }
@@ -194,17 +218,18 @@ export class RepairRegistrationDialog extends ComponentDialog {
     if (!step.options?.offerTroubleshootingFirst)
       return step.next({ choice: 'register', text: '' } satisfies AskResult);
     await this.deps.renderer.say(step.context, this.deps.faq.get('needs_repair').answer);
+    const words = this.words(step.context);
     return step.beginDialog(ASK_DIALOG, {
-      prompt: 'Would you like to try troubleshooting first, or register the repair now?',
+      prompt: words.text('registration.offerPrompt'),
       choices: [
         {
           value: 'troubleshoot',
-          label: 'Troubleshoot first',
+          label: words.text('registration.offerTroubleshoot'),
           synonyms: ['troubleshoot', 'troubleshooting', 'try first', 'check first'],
         },
         {
           value: 'register',
-          label: 'Register the repair',
+          label: words.text('registration.offerRegister'),
           synonyms: ['register', 'register now', 'repair', 'register it'],
         },
       ],
@@ -218,9 +243,10 @@ export class RepairRegistrationDialog extends ComponentDialog {
         then: { type: 'troubleshoot', ...(prefill.productId ? { productId: prefill.productId } : {}) },
       } satisfies ChildResult);
     }
+    const words = this.words(step.context);
     await this.deps.renderer.say(
       step.context,
-      `Let's register the repair. I'll ask about the product first, then your contact details; it takes a few minutes. You can say ${stopWords(step.context.activity.channelId)} at any time. If you have photos of the device, its LED or the serial label, send them whenever you like and I'll attach them.`,
+      words.text('registration.intro', { stopWords: stopWords(words, step.context.activity.channelId) }),
     );
     const draft: Draft = {};
     if (prefill.productId && this.deps.catalogue.get(prefill.productId)) draft.productId = prefill.productId;
@@ -243,34 +269,33 @@ export class RepairRegistrationDialog extends ComponentDialog {
     let value: string;
     if (answer.choice === 'skip') value = '';
     else if (answer.choice === 'keep') value = state.prefill.faultSummary ?? '';
-    else if (answer.choice === 'sender') value = senderPhone(step.context) ?? '';
+    else if (answer.choice === 'sender') value = senderPhone(step.context, this.words(step.context)) ?? '';
     else value = answer.value ?? answer.choice ?? '';
     return step.replaceDialog(FILL, { ...state, draft: { ...state.draft, [key]: value } });
   }
 
   private async showSummary(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
+    const words = this.words(step.context);
     return step.beginDialog(ASK_DIALOG, {
-      prompt: 'Please check your details. Is everything correct?',
-      summary: this.summaryView(step.options, (await this.deps.photos.pending(step.context)).length),
-      choices: SUMMARY_CHOICES,
+      prompt: words.text('registration.summaryPrompt'),
+      summary: this.summaryView(words, step.options, (await this.deps.photos.pending(step.context)).length),
+      choices: summaryChoices(words),
     } satisfies AskSpec);
   }
 
   private async decide(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
     const choice = (step.result as AskResult).choice;
+    const words = this.words(step.context);
     if (choice === 'cancel') {
-      await this.deps.renderer.say(
-        step.context,
-        "OK, I've cancelled the registration. Nothing was submitted.",
-      );
+      await this.deps.renderer.say(step.context, words.text('registration.cancelled'));
       return step.endDialog({} satisfies ChildResult);
     }
     if (choice === 'edit') {
       return step.beginDialog(ASK_DIALOG, {
-        prompt: 'Which detail would you like to change?',
+        prompt: words.text('registration.editPrompt'),
         choices: EDIT_GROUPS.map((group) => ({
           value: group.value,
-          label: group.label,
+          label: words.text(group.label),
           ...(group.synonyms ? { synonyms: group.synonyms } : {}),
         })),
       } satisfies AskSpec);
@@ -292,6 +317,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
     const state = step.options;
     const context = step.context;
     const activity = context.activity;
+    const words = this.words(context);
     const photos = await this.deps.photos.pending(context);
     const input = this.registrationInput(context, state, photos);
     const idempotencyKey = `reg:${createHash('sha256').update(activity.conversation.id).digest('hex').slice(0, 24)}:${state.draftId}`;
@@ -312,18 +338,15 @@ export class RepairRegistrationDialog extends ComponentDialog {
         },
         'repair registered',
       );
-      const attached =
-        ticket.attachments.length === 0
-          ? ''
-          : ` ${ticket.attachments.length === 1 ? 'Your photo is' : `Your ${ticket.attachments.length} photos are`} attached to it.`;
       await this.deps.renderer.say(
         context,
-        `Your repair is registered. Your ticket number is ${ticket.ticketNumber}; please keep it.${attached}\n\nPreliminary assessment: ${ticket.warranty.reason} This is based on the purchase date; the final assessment comes after our service centre has tested the product.`,
+        words.text('registration.registered', {
+          ticketNumber: ticket.ticketNumber,
+          photos: ticket.attachments.length,
+          warrantyReason: ticket.warranty.reason,
+        }),
       );
-      await this.deps.renderer.say(
-        context,
-        "What happens next: our team reviews your registration. After the review you'll receive an SMS with the address to mail the product to; please don't send it before then. You can ask me for the repair status at any time with your ticket number.",
-      );
+      await this.deps.renderer.say(context, words.text('registration.nextSteps'));
       return step.endDialog({} satisfies ChildResult);
     } catch (error) {
       const earlier = error instanceof ConflictError ? earlierTicket.safeParse(error.details) : undefined;
@@ -334,30 +357,21 @@ export class RepairRegistrationDialog extends ComponentDialog {
         await this.deps.photos.clear(context);
         await this.deps.renderer.say(
           context,
-          `Your repair was already registered a moment ago: your ticket number is ${earlier.data.ticketNumber}; please keep it. Photos you sent after that could not be added to it; if they matter, our team can take them (say 'agent').`,
+          words.text('registration.alreadyRegistered', { ticketNumber: earlier.data.ticketNumber }),
         );
         return step.endDialog({} satisfies ChildResult);
       }
       if (error instanceof ValidationError) {
-        await this.deps.renderer.say(
-          context,
-          `I couldn't submit it: ${error.message}. Please change that detail.`,
-        );
+        await this.deps.renderer.say(context, words.text('registration.invalid', { problem: error.message }));
       } else if (error instanceof RateLimitedError) {
         const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
-        await this.deps.renderer.say(
-          context,
-          `Too many attempts just now. Please try again in ${minutes} minute${minutes === 1 ? '' : 's'}; your details are kept.`,
-        );
+        await this.deps.renderer.say(context, words.text('registration.rateLimited', { minutes }));
       } else {
         this.deps.logger.error(
           { err: error, conversationId: activity.conversation.id },
           'repair registration failed',
         );
-        await this.deps.renderer.say(
-          context,
-          "Sorry, I couldn't submit your registration just now. Your details are kept: choose 'Confirm and submit' again in a moment.",
-        );
+        await this.deps.renderer.say(context, words.text('registration.failed'));
       }
       return step.replaceDialog(SUMMARY, state);
     }
@@ -425,41 +439,55 @@ export class RepairRegistrationDialog extends ComponentDialog {
     };
   }
 
-  private summaryView(state: RegistrationState, photos: number): SummaryView {
+  private summaryView(words: Words, state: RegistrationState, photos: number): SummaryView {
     const draft = state.draft;
     const product = draft.productId ? this.deps.catalogue.get(draft.productId) : undefined;
     const address = [draft.line1, draft.line2, draft.city, draft.region, draft.postalCode, draft.country]
       .filter((part) => part)
       .join(', ');
     const tried = state.prefill.troubleshootingTried ?? [];
+    const faultLabel = FAULT_LABELS[(draft.faultCategory ?? 'other') as FaultCategory];
     const facts = [
-      { label: 'Product', value: product?.name ?? draft.productId ?? '' },
-      { label: 'Serial number', value: draft.serialNumber ?? '' },
-      { label: 'Purchase date', value: draft.purchaseDate ? formatDateInWords(draft.purchaseDate) : '' },
-      { label: 'Bought from', value: draft.purchasedFrom ?? '' },
-      { label: 'Order number', value: draft.orderNumber || 'none' },
+      { label: words.text('registration.factProduct'), value: product?.name ?? draft.productId ?? '' },
+      { label: words.text('registration.factSerialNumber'), value: draft.serialNumber ?? '' },
       {
-        label: 'Problem',
-        value: `${FAULT_LABELS[(draft.faultCategory ?? 'other') as FaultCategory] ?? draft.faultCategory}: ${draft.faultDescription ?? ''}`,
+        label: words.text('registration.factPurchaseDate'),
+        value: draft.purchaseDate ? formatDateInWords(draft.purchaseDate) : '',
+      },
+      { label: words.text('registration.factBoughtFrom'), value: draft.purchasedFrom ?? '' },
+      {
+        label: words.text('registration.factOrderNumber'),
+        value: draft.orderNumber || words.text('registration.factNoOrderNumber'),
+      },
+      {
+        label: words.text('registration.factProblem'),
+        value: words.text('registration.factProblemValue', {
+          category: faultLabel ? words.text(faultLabel) : (draft.faultCategory ?? ''),
+          description: draft.faultDescription ?? '',
+        }),
       },
       ...(tried.length > 0
         ? [
             {
-              label: 'Already tried',
-              value: `${tried.length} troubleshooting step${tried.length === 1 ? '' : 's'}`,
+              label: words.text('registration.factAlreadyTried'),
+              value: words.text('registration.factAlreadyTriedValue', { count: tried.length }),
             },
           ]
         : []),
-      { label: 'Name', value: draft.name ?? '' },
-      { label: 'Mobile', value: draft.phone ?? '' },
-      { label: 'E-mail', value: draft.email ?? '' },
-      { label: 'Return address', value: address },
-      { label: PHOTOS_FACT, value: photoCount(photos) },
+      { label: words.text('registration.factName'), value: draft.name ?? '' },
+      { label: words.text('registration.factMobile'), value: draft.phone ?? '' },
+      { label: words.text('registration.factEmail'), value: draft.email ?? '' },
+      { label: words.text('registration.factReturnAddress'), value: address },
+      {
+        label: words.text('registration.factPhotos'),
+        value: words.text('registration.factPhotosValue', { count: photos }),
+      },
     ];
-    return { title: 'Your repair registration', facts };
+    return { title: words.text('registration.summaryTitle'), facts };
   }
 
   private question(context: TurnContext, key: DraftKey, state: RegistrationState): AskSpec {
+    const words = this.words(context);
     const field = (name: FieldName, prompt: string, extra: Partial<AskSpec> = {}): AskSpec => ({
       prompt,
       field: name,
@@ -467,105 +495,77 @@ export class RepairRegistrationDialog extends ComponentDialog {
     });
     switch (key) {
       case 'productId':
-        return field(
-          'productModel',
-          'Which CarlinKit product is it? The model is printed on the label on the product or its box, for example CPC200-CCPA (CarlinKit 4.0), U2W Plus, 2air, Mini 2, A2A or Tbox Plus.',
-        );
+        return field('productModel', words.text('registration.askProduct'));
       case 'serialNumber':
-        return field(
-          'serialNumber',
-          "What's its serial number? It's printed after S/N on the label on the product or on its box.",
-        );
+        return field('serialNumber', words.text('registration.askSerialNumber'));
       case 'purchaseDate':
-        return field(
-          'purchaseDate',
-          'When did you buy it? For example 5 March 2024 or 2024-03-05. The warranty runs from this date.',
-        );
+        return field('purchaseDate', words.text('registration.askPurchaseDate'));
       case 'purchasedFrom':
-        return field(
-          'purchasedFrom',
-          'Where did you buy it? For example Amazon, AliExpress or carlinkit.com.',
-          { freeForm: true },
-        );
+        return field('purchasedFrom', words.text('registration.askPurchasedFrom'), { freeForm: true });
       case 'orderNumber':
-        return field(
-          'orderNumber',
-          "What's the order number? It helps us find your purchase. Reply 'skip' if you don't have it.",
-          { choices: [SKIP] },
-        );
+        return field('orderNumber', words.text('registration.askOrderNumber'), {
+          choices: [skipChoice(words)],
+        });
       case 'faultCategory':
-        return { prompt: 'What kind of fault is it?', choices: FAULT_CHOICES };
+        return { prompt: words.text('registration.askFaultCategory'), choices: faultChoices(words) };
       case 'faultDescription': {
         const summary = state.prefill.faultSummary;
         if (summary) {
           return field(
             'faultDescription',
-            `In a sentence or two, what exactly happens, and since when? Or reply 'skip' to use: "${summary}"`,
+            words.text('registration.askFaultDescriptionOrKeep', { summary }),
             {
               freeForm: true,
-              choices: [{ value: 'keep', label: 'Skip', synonyms: ['keep', 'use that', 'use it', 'same'] }],
-            },
-          );
-        }
-        return field(
-          'faultDescription',
-          'Please describe the fault in a sentence or two: what happens, and since when?',
-          { freeForm: true },
-        );
-      }
-      case 'name':
-        return field(
-          'name',
-          "Now your contact details, so we can reach you and send the product back. What's your full name?",
-          { freeForm: true },
-        );
-      case 'phone': {
-        const sender = senderPhone(context);
-        if (sender) {
-          return field(
-            'phone',
-            `Is ${sender} the best mobile number for SMS updates? We'll text you the mailing address after the review.`,
-            {
               choices: [
                 {
-                  value: 'sender',
-                  label: 'Yes, use this number',
-                  synonyms: ['yes', 'y', 'this number', 'this one', 'correct'],
+                  value: 'keep',
+                  label: words.text('registration.skip'),
+                  synonyms: ['keep', 'use that', 'use it', 'same'],
                 },
               ],
-              smsHint: 'Reply 1 for Yes, or send another number with its country code.',
             },
           );
         }
-        return field(
-          'phone',
-          "What's your mobile number, with the country code (for example +1 415 555 0100)? We'll text you the mailing address after the review.",
-        );
+        return field('faultDescription', words.text('registration.askFaultDescription'), { freeForm: true });
+      }
+      case 'name':
+        return field('name', words.text('registration.askName'), { freeForm: true });
+      case 'phone': {
+        const sender = senderPhone(context, words);
+        if (sender) {
+          return field('phone', words.text('registration.askSenderPhone', { phone: sender }), {
+            choices: [
+              {
+                value: 'sender',
+                label: words.text('registration.useSenderPhone'),
+                synonyms: ['yes', 'y', 'this number', 'this one', 'correct'],
+              },
+            ],
+            smsHint: words.text('registration.useSenderPhoneSmsHint'),
+          });
+        }
+        return field('phone', words.text('registration.askPhone'));
       }
       case 'email':
-        return field('email', "What's your e-mail address?");
+        return field('email', words.text('registration.askEmail'));
       case 'line1':
-        return field(
-          'addressLine1',
-          'Where should we send the product back? First, the street and house number.',
-          { freeForm: true },
-        );
+        return field('addressLine1', words.text('registration.askAddressLine1'), { freeForm: true });
       case 'line2':
-        return field('addressLine2', "Apartment, suite or building, if any? Reply 'skip' if none.", {
+        return field('addressLine2', words.text('registration.askAddressLine2'), {
           freeForm: true,
-          choices: [SKIP],
+          choices: [skipChoice(words)],
         });
       case 'city':
-        return field('city', 'Town or city?', { freeForm: true });
+        return field('city', words.text('registration.askCity'), { freeForm: true });
       case 'region':
-        return field('region', "State, province or region? Reply 'skip' if your address has none.", {
+        return field('region', words.text('registration.askRegion'), {
           freeForm: true,
-          choices: [SKIP],
+          choices: [skipChoice(words)],
         });
       case 'postalCode':
-        return field('postalCode', 'Postal code (ZIP code)?');
+        return field('postalCode', words.text('registration.askPostalCode'));
       case 'country':
-        return field('country', 'And the country?');
+        return field('country', words.text('registration.askCountry'));
     }
   }
 }
@@ -584,13 +584,9 @@ function conversationReferenceOf(context: TurnContext): Record<string, unknown> 
 /** What the ticket service says when an idempotency key was already used (ConflictError details). */
 const earlierTicket = z.object({ ticketNumber: z.string() });
 
-function photoCount(count: number): string {
-  return count === 0 ? 'none' : count === 1 ? '1 photo' : `${count} photos`;
-}
-
 /** On SMS the sender's number is the customer's mobile (E.164 from the SMS gateway). */
-function senderPhone(context: TurnContext): string | undefined {
+function senderPhone(context: TurnContext, words: Words): string | undefined {
   if (!isSms(context)) return undefined;
-  const validation = validatePhone(context.activity.from?.id ?? '');
+  const validation = validatePhone(context.activity.from?.id ?? '', words);
   return validation.ok ? validation.value : undefined;
 }

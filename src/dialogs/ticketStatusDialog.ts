@@ -13,6 +13,7 @@ import type { ChildResult } from './mainActions';
 import type { SupportDialogDeps } from './ports';
 import { stepValues } from './stepValues';
 import { isSms } from './rendering/channelRenderer';
+import { wordsFor, type Words } from './wording/dialogWording';
 
 export const TICKET_STATUS_DIALOG = 'ticketStatus';
 const LOOKUP = 'ticketStatus.lookup';
@@ -41,7 +42,7 @@ export class TicketStatusDialog extends ComponentDialog {
         (step) => this.lookUp(step),
       ]),
     );
-    this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now));
+    this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now, deps.wording));
     this.initialDialogId = LOOKUP;
   }
 
@@ -50,8 +51,7 @@ export class TicketStatusDialog extends ComponentDialog {
     if (known) return step.next({ value: known, text: known } satisfies AskResult);
     const memory = await this.deps.customerMemory.get(step.context, { recentTickets: [] });
     return step.beginDialog(ASK_DIALOG, {
-      prompt:
-        "What's your ticket number? It starts with CK- and is in the message you got when you registered.",
+      prompt: wordsFor(this.deps.wording, step.context).text('status.askTicketNumber'),
       field: 'ticketNumber',
       choices: memory.recentTickets.map((number) => ({ value: number, label: number })),
     } satisfies AskSpec);
@@ -61,12 +61,14 @@ export class TicketStatusDialog extends ComponentDialog {
     const answer = step.result as AskResult;
     stepValues<{ ticketNumber: string }>(step).ticketNumber = answer.value ?? answer.choice;
     if (isSms(step.context)) {
-      const sender = validatePhone(step.context.activity.from?.id ?? '');
+      const sender = validatePhone(
+        step.context.activity.from?.id ?? '',
+        wordsFor(this.deps.wording, step.context),
+      );
       if (sender.ok) return step.next({ value: sender.value, text: sender.value } satisfies AskResult);
     }
     return step.beginDialog(ASK_DIALOG, {
-      prompt:
-        'And the mobile number you gave on the registration, with the country code (for example +1 415 555 0100)?',
+      prompt: wordsFor(this.deps.wording, step.context).text('status.askPhone'),
       field: 'phone',
     } satisfies AskSpec);
   }
@@ -75,6 +77,7 @@ export class TicketStatusDialog extends ComponentDialog {
     const ticketNumber = stepValues<{ ticketNumber: string }>(step).ticketNumber ?? '';
     const phone = (step.result as AskResult).value ?? '';
     const activity = step.context.activity;
+    const words = wordsFor(this.deps.wording, step.context);
     let ticket: TicketView | null;
     try {
       ticket = await this.deps.tickets.findForCustomer({
@@ -85,10 +88,7 @@ export class TicketStatusDialog extends ComponentDialog {
     } catch (error) {
       if (error instanceof RateLimitedError) {
         const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
-        await this.deps.renderer.say(
-          step.context,
-          `There have been too many status checks just now. Please try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
-        );
+        await this.deps.renderer.say(step.context, words.text('status.rateLimited', { minutes }));
         return step.endDialog({} satisfies ChildResult);
       }
       throw error;
@@ -98,27 +98,30 @@ export class TicketStatusDialog extends ComponentDialog {
       if (failures >= MAX_LOOKUPS) {
         await this.deps.renderer.say(
           step.context,
-          `I still can't find a repair with that ticket number and mobile number. ${this.deps.faq.contact} Please include your ticket number.`,
+          words.text('status.stillNotFound', { contact: this.deps.faq.contact }),
         );
         return step.endDialog({} satisfies ChildResult);
       }
-      await this.deps.renderer.say(
-        step.context,
-        "I couldn't find a repair with that ticket number and mobile number. Please check both; the mobile number must be the one on the registration.",
-      );
+      await this.deps.renderer.say(step.context, words.text('status.notFound'));
       return step.replaceDialog(LOOKUP, { failures } satisfies TicketStatusOptions);
     }
-    await this.deps.renderer.say(step.context, describeStatus(ticket));
+    await this.deps.renderer.say(step.context, describeStatus(words, ticket));
     return step.endDialog({} satisfies ChildResult);
   }
 }
 
-export function describeStatus(ticket: TicketView): string {
-  const lines = [`Repair ${ticket.ticketNumber} (${ticket.product.name}): ${ticket.statusLabel}.`];
+export function describeStatus(words: Words, ticket: TicketView): string {
+  const lines = [
+    words.text('status.summary', {
+      ticketNumber: ticket.ticketNumber,
+      product: ticket.product.name,
+      status: ticket.statusLabel,
+    }),
+  ];
   if (ticket.expectedCompletion) {
     const date = formatDateInWords(ticket.expectedCompletion);
-    if (!ticket.nextStep.includes(date)) lines.push(`Expected completion: ${date}.`);
+    if (!ticket.nextStep.includes(date)) lines.push(words.text('status.expectedCompletion', { date }));
   }
-  lines.push(`Next step: ${ticket.nextStep}`);
+  lines.push(words.text('status.nextStep', { nextStep: ticket.nextStep }));
   return lines.join('\n');
 }

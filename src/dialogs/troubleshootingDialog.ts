@@ -1,3 +1,4 @@
+import type { TurnContext } from 'botbuilder';
 import {
   ComponentDialog,
   WaterfallDialog,
@@ -15,6 +16,7 @@ import { yesNoChoices, type ChoiceSpec } from './choices';
 import type { ChildResult, RegistrationPrefill } from './mainActions';
 import type { SupportDialogDeps } from './ports';
 import { stepValues } from './stepValues';
+import { wordsFor, type Words } from './wording/dialogWording';
 
 export const TROUBLESHOOTING_DIALOG = 'troubleshooting';
 const SETUP = 'troubleshooting.setup';
@@ -54,33 +56,40 @@ interface RatingOptions {
   productId?: string;
 }
 
-const CATEGORY_CHOICES: ChoiceSpec[] = [
+const categoryChoices = (words: Words): ChoiceSpec[] => [
   {
     value: 'wireless_adapter',
-    label: 'Wireless adapter',
+    label: words.text('troubleshooting.wirelessAdapter'),
     synonyms: ['adapter', 'dongle for carplay', 'small adapter', 'wireless carplay adapter'],
   },
-  { value: 'ai_box', label: 'AI box', synonyms: ['box', 'android box', 'ai box', 'tbox', 't-box'] },
+  {
+    value: 'ai_box',
+    label: words.text('troubleshooting.aiBox'),
+    synonyms: ['box', 'android box', 'ai box', 'tbox', 't-box'],
+  },
   {
     value: 'unknown',
-    label: 'Not sure',
+    label: words.text('troubleshooting.notSure'),
     synonyms: ["don't know", 'dont know', 'no idea', 'not sure', 'unsure', 'skip'],
   },
 ];
 
-const SKIP: ChoiceSpec = {
+const skipChoice = (words: Words): ChoiceSpec => ({
   value: 'skip',
-  label: 'Skip',
+  label: words.text('troubleshooting.skip'),
   synonyms: ["don't know", 'dont know', 'not sure', 'no', 'none'],
-};
+});
 
-const RATING_CHOICES: ChoiceSpec[] = [
+const yesNo = (words: Words): ChoiceSpec[] =>
+  yesNoChoices(words.text('troubleshooting.yes'), words.text('troubleshooting.no'));
+
+const ratingChoices = (words: Words): ChoiceSpec[] => [
   { value: '1', label: '1', synonyms: ['one', 'poor', 'bad', '1 star'] },
   { value: '2', label: '2', synonyms: ['two', '2 stars'] },
   { value: '3', label: '3', synonyms: ['three', 'ok', '3 stars'] },
   { value: '4', label: '4', synonyms: ['four', 'good', '4 stars'] },
   { value: '5', label: '5', synonyms: ['five', 'excellent', 'great', '5 stars'] },
-  { value: 'skip', label: 'Skip', synonyms: ['no', 'no thanks', 'later'] },
+  { value: 'skip', label: words.text('troubleshooting.skip'), synonyms: ['no', 'no thanks', 'later'] },
 ];
 
 /**
@@ -112,7 +121,7 @@ export class TroubleshootingDialog extends ComponentDialog {
         (step) => this.saveRating(step),
       ]),
     );
-    this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now));
+    this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now, deps.wording));
     this.initialDialogId = SETUP;
   }
 
@@ -125,7 +134,7 @@ export class TroubleshootingDialog extends ComponentDialog {
       synonyms: [tree.symptom, tree.definition.title],
     }));
     return step.beginDialog(ASK_DIALOG, {
-      prompt: "Let's sort it out. What kind of problem is it?",
+      prompt: this.words(step.context).text('troubleshooting.askSymptom'),
       choices,
     } satisfies AskSpec);
   }
@@ -138,11 +147,11 @@ export class TroubleshootingDialog extends ComponentDialog {
     if (options.productId && this.deps.catalogue.get(options.productId)) {
       return step.next({ value: options.productId, text: '' } satisfies AskResult);
     }
+    const words = this.words(step.context);
     return step.beginDialog(ASK_DIALOG, {
-      prompt:
-        "Which CarlinKit product do you have? The model is on the label, for example CPC200-CCPA (CarlinKit 4.0), U2W Plus, 2air or Tbox Plus. If you're not sure, tell me whether it's a wireless adapter or an AI box.",
+      prompt: words.text('troubleshooting.askProduct'),
       field: 'productModel',
-      choices: CATEGORY_CHOICES,
+      choices: categoryChoices(words),
     } satisfies AskSpec);
   }
 
@@ -165,11 +174,11 @@ export class TroubleshootingDialog extends ComponentDialog {
     if (carMake) return step.next({ value: carMake, text: '' } satisfies AskResult);
     if (!this.tree(symptom).definition.askCarMake)
       return step.next({ choice: 'skip', text: '' } satisfies AskResult);
+    const words = this.words(step.context);
     return step.beginDialog(ASK_DIALOG, {
-      prompt:
-        "What make of car is it in? Some cars need specific settings. For example Toyota or Volkswagen, or 'skip'.",
+      prompt: words.text('troubleshooting.askCarMake'),
       field: 'carMake',
-      choices: [SKIP],
+      choices: [skipChoice(words)],
       freeForm: true,
     } satisfies AskSpec);
   }
@@ -192,6 +201,7 @@ export class TroubleshootingDialog extends ComponentDialog {
 
   private async showStep(step: WaterfallStepContext<WalkState>): Promise<DialogTurnResult> {
     const state = step.options;
+    const words = this.words(step.context);
     const tree = this.tree(state.symptom);
     const issueId = state.knownIssues[0];
     const issue = issueId ? tree.knownIssue(issueId) : undefined;
@@ -199,8 +209,8 @@ export class TroubleshootingDialog extends ComponentDialog {
       walkValues(step).pending = { kind: 'knownIssue', title: issue.title } satisfies Pending;
       const text = issue.text.replace(/\{fixedInFirmware\}/g, issue.fixedInFirmware);
       return step.beginDialog(ASK_DIALOG, {
-        prompt: `${text}\n\nDid that fix it?`,
-        choices: yesNoChoices(),
+        prompt: words.text('troubleshooting.knownIssueHelped', { text }),
+        choices: yesNo(words),
       } satisfies AskSpec);
     }
 
@@ -210,8 +220,8 @@ export class TroubleshootingDialog extends ComponentDialog {
       case 'step':
         walkValues(step).pending = { kind: 'step', title: node.title, next: node.next } satisfies Pending;
         return step.beginDialog(ASK_DIALOG, {
-          prompt: `${node.text}\n\nDid this help?`,
-          choices: yesNoChoices(),
+          prompt: words.text('troubleshooting.stepHelped', { text: node.text }),
+          choices: yesNo(words),
         } satisfies AskSpec);
       case 'question':
         walkValues(step).pending = {
@@ -240,9 +250,11 @@ export class TroubleshootingDialog extends ComponentDialog {
         if (node.outcome === 'advice') return step.endDialog({} satisfies ChildResult);
         walkValues(step).pending = { kind: 'repairOffer' } satisfies Pending;
         return step.beginDialog(ASK_DIALOG, {
-          prompt:
-            "Would you like me to register a repair? I'll fill in the problem and the steps you've already tried.",
-          choices: yesNoChoices('Yes, register a repair', 'No, thanks'),
+          prompt: words.text('troubleshooting.offerRepair'),
+          choices: yesNoChoices(
+            words.text('troubleshooting.offerRepairYes'),
+            words.text('troubleshooting.offerRepairNo'),
+          ),
         } satisfies AskSpec);
     }
   }
@@ -279,7 +291,7 @@ export class TroubleshootingDialog extends ComponentDialog {
         if (answer?.choice !== 'yes') {
           await this.deps.renderer.say(
             step.context,
-            "No problem. If you change your mind, just say 'register a repair' and I'll take it from there.",
+            this.words(step.context).text('troubleshooting.repairDeclined'),
           );
           return step.endDialog({} satisfies ChildResult);
         }
@@ -296,7 +308,7 @@ export class TroubleshootingDialog extends ComponentDialog {
   }
 
   private async solved(step: WaterfallStepContext<WalkState>): Promise<DialogTurnResult> {
-    await this.deps.renderer.say(step.context, "Great, I'm glad it's working again! Enjoy the drive.");
+    await this.deps.renderer.say(step.context, this.words(step.context).text('troubleshooting.solved'));
     return step.beginDialog(RATE, this.ratingOptions(step.options));
   }
 
@@ -305,10 +317,11 @@ export class TroubleshootingDialog extends ComponentDialog {
   }
 
   private async askRating(step: WaterfallStepContext<RatingOptions>): Promise<DialogTurnResult> {
+    const words = this.words(step.context);
     return step.beginDialog(ASK_DIALOG, {
-      prompt: 'How would you rate my help today, from 1 (poor) to 5 (excellent)?',
-      choices: RATING_CHOICES,
-      smsHint: 'Reply with a number from 1 to 5, or SKIP.',
+      prompt: words.text('troubleshooting.askRating'),
+      choices: ratingChoices(words),
+      smsHint: words.text('troubleshooting.ratingSmsHint'),
     } satisfies AskSpec);
   }
 
@@ -329,9 +342,16 @@ export class TroubleshootingDialog extends ComponentDialog {
         // A lost rating must not spoil a solved problem.
         this.deps.logger.warn({ err: error, conversationId: activity.conversation.id }, 'rating not saved');
       }
-      await this.deps.renderer.say(step.context, 'Thank you for your feedback!');
+      await this.deps.renderer.say(
+        step.context,
+        this.words(step.context).text('troubleshooting.thanksForRating'),
+      );
     }
     return step.endDialog({} satisfies ChildResult);
+  }
+
+  private words(context: TurnContext): Words {
+    return wordsFor(this.deps.wording, context);
   }
 
   private tree(symptom: Symptom): TroubleshootingTree {

@@ -10,6 +10,7 @@ import {
 import { SupportBot } from '../../src/bot/supportBot';
 import type { MainDialog } from '../../src/dialogs/mainDialog';
 import type { HumanHandoff, SupportDialogDeps, TicketOperations } from '../../src/dialogs/ports';
+import type { DialogWording } from '../../src/dialogs/wording/dialogWording';
 import { SatisfactionRatings } from '../../src/services/feedback/satisfactionRatings';
 import { FaqLibrary } from '../../src/services/knowledge/faqLibrary';
 import { ProductCatalogue } from '../../src/services/knowledge/productCatalogue';
@@ -42,6 +43,8 @@ export interface ChatOptions {
   now?: () => Date;
   /** Builds the root dialog (a MainDialog subclass that observes events); the app's MainDialog by default. */
   mainDialog?: (deps: SupportDialogDeps) => MainDialog;
+  /** The bot's own words; the shipped wording files by default. */
+  wording?: DialogWording;
 }
 
 /**
@@ -86,6 +89,7 @@ export class BotHarness {
         logger: this.logger,
         now: options.now ?? (() => NOW),
         ...(options.handoff ? { handoff: options.handoff } : {}),
+        ...(options.wording ? { wording: options.wording } : {}),
       },
       options.mainDialog,
     );

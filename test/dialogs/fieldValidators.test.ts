@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { FieldValidators, parsePurchaseDate, type FieldName } from '../../src/dialogs/fieldValidators';
+import { loadDialogWording } from '../../src/dialogs/wording/dialogWording';
 import { ProductCatalogue } from '../../src/services/knowledge/productCatalogue';
 import { loadCarMakes } from '../../src/services/recognition/carMakes';
 
@@ -7,6 +8,7 @@ const aliases = new Map<string, string>();
 for (const make of loadCarMakes())
   for (const alias of [make.name.toLowerCase(), ...make.aliases]) aliases.set(alias, make.name);
 const validators = new FieldValidators(ProductCatalogue.load(), aliases);
+const words = loadDialogWording().forLocale('en');
 // 12 March 2026, 10:00 in Shanghai (the service centre's calendar decides what "future" means).
 const now = new Date('2026-03-12T02:00:00Z');
 
@@ -80,7 +82,7 @@ describe('FieldValidators', () => {
         ? `accepts it as "${expected.value}"`
         : `refuses it saying ${String(expected.reason)}`;
     it(`when the ${field} answer is "${input}", it ${outcome}`, () => {
-      const result = validators.validate(field, input, { now });
+      const result = validators.validate(field, input, { now, words });
       if ('value' in expected) {
         assert.deepEqual(result, { ok: true, value: expected.value });
       } else {

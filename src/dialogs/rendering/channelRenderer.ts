@@ -1,5 +1,6 @@
 import { ActivityTypes, CardFactory, MessageFactory, type Activity, type TurnContext } from 'botbuilder';
 import type { ChoiceSpec } from '../choices';
+import { wordsFor, type DialogWording, type Words } from '../wording/dialogWording';
 import { SMS_MAX_LENGTH, splitForSms, toSmsText } from './smsText';
 
 /**
@@ -22,6 +23,8 @@ export function isSms(context: TurnContext): boolean {
 }
 
 export class ChannelRenderer {
+  constructor(private readonly wording: DialogWording) {}
+
   /** Says something with no answer expected. On SMS it waits to be merged with what follows. */
   async say(context: TurnContext, text: string): Promise<void> {
     if (isSms(context)) {
@@ -42,7 +45,11 @@ export class ChannelRenderer {
     smsHint?: string,
   ): Promise<void> {
     if (isSms(context)) {
-      this.buffer(context).push(toSmsText(`${text}${smsHint ? `\n${smsHint}` : smsChoiceList(choices)}`));
+      this.buffer(context).push(
+        toSmsText(
+          `${text}${smsHint ? `\n${smsHint}` : smsChoiceList(wordsFor(this.wording, context), choices)}`,
+        ),
+      );
       await this.flush(context);
       return;
     }
@@ -112,8 +119,9 @@ export class ChannelRenderer {
   }
 }
 
-function smsChoiceList(choices: readonly ChoiceSpec[]): string {
+function smsChoiceList(words: Words, choices: readonly ChoiceSpec[]): string {
   if (choices.length === 0) return '';
-  if (choices.length === 2) return `\nReply 1 for ${choices[0]?.label}, 2 for ${choices[1]?.label}.`;
-  return `\n${choices.map((choice, index) => `${index + 1}. ${choice.label}`).join('\n')}\nReply with the number.`;
+  if (choices.length === 2)
+    return `\n${words.text('ask.smsTwoOptions', { first: choices[0]?.label ?? '', second: choices[1]?.label ?? '' })}`;
+  return `\n${choices.map((choice, index) => `${index + 1}. ${choice.label}`).join('\n')}\n${words.text('ask.smsOptions')}`;
 }

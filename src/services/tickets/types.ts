@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isCalendarDate } from './calendarDate';
+import { MAX_PHOTOS_PER_REQUEST, photoContentTypeSchema, photoSizeSchema } from '../media/mediaPolicy';
 import type { WarrantyAssessment } from './warranty';
 
 /**
@@ -112,21 +113,9 @@ export const customerInputSchema = z.strictObject({
 
 export const attachmentSchema = z.strictObject({
   name: text(200),
-  contentType: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .regex(
-      /^(image\/[a-z0-9.+-]+|video\/(mp4|quicktime)|application\/pdf)$/,
-      'must be a photo, a short video or a PDF',
-    ),
+  contentType: photoContentTypeSchema,
   /** Bytes; absent when the channel does not say (MMS media from Twilio come without a size). */
-  size: z
-    .number()
-    .int()
-    .positive()
-    .max(25 * 1024 * 1024, 'must be at most 25 MB')
-    .optional(),
+  size: photoSizeSchema.optional(),
   url: z.url({ protocol: /^https?$/ }),
 });
 export type Attachment = z.infer<typeof attachmentSchema>;
@@ -141,7 +130,7 @@ export const originSchema = z.strictObject({
 export const registrationInputSchema = z.strictObject({
   product: productInputSchema,
   customer: customerInputSchema,
-  attachments: z.array(attachmentSchema).max(10).default([]),
+  attachments: z.array(attachmentSchema).max(MAX_PHOTOS_PER_REQUEST).default([]),
   origin: originSchema,
 });
 /** What a caller passes to TicketService.register (before parsing: defaults may be omitted). */

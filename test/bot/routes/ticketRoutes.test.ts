@@ -257,6 +257,38 @@ describe('back-office tickets API (/api/tickets)', () => {
       assert.equal(await count(), 1);
     });
 
+    it('when a registration carries photos the media policy accepts, the ticket keeps them; a video or an oversized photo answers 400 and writes nothing', async () => {
+      const photo = {
+        name: 'led.heic',
+        contentType: 'image/heic',
+        size: 2_000_000,
+        url: 'https://example.com/led.heic',
+      };
+      const accepted = await call('POST', '/api/tickets', {
+        body: registration({ attachments: [photo] }),
+        headers: { 'idempotency-key': 'bo-media-000001' },
+      });
+      assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
+      assert.deepEqual(ticketBody(accepted).attachments, [photo]);
+
+      const refusals: Array<[typeof photo, RegExp]> = [
+        [
+          { ...photo, name: 'clip.mp4', contentType: 'video/mp4' },
+          /attachments\.0\.contentType must be a photo \(JPEG, PNG, HEIC, WebP or GIF\)/,
+        ],
+        [{ ...photo, size: 8 * 1024 * 1024 + 1 }, /attachments\.0\.size must be at most 8 MB/],
+      ];
+      for (const [index, [attachment, why]] of refusals.entries()) {
+        const refused = await call('POST', '/api/tickets', {
+          body: registration({ attachments: [attachment] }),
+          headers: { 'idempotency-key': `bo-media-00001${index}` },
+        });
+        assert.equal(refused.status, 400, JSON.stringify(refused.body));
+        assert.match(errorMessage(refused), why);
+      }
+      assert.equal(await count(), 1);
+    });
+
     it('when two agents send the same If-Match at once, one gets 200 and the other 409', async () => {
       const ticket = await newTicket();
       await call('POST', `/api/tickets/${ticket.ticketNumber}/review`, { body: {} });

@@ -1,7 +1,7 @@
+import { browserCanShow } from '../../../services/media/mediaPolicy';
 import { deriveKey, hmacBase64Url, safeEqual } from './secretKeys';
 import type { DirectLineActivity } from './directLineStore';
 
-const BROWSER_IMAGES = new Set(['image/jpeg', 'image/png', 'image/webp']);
 const ATTACHMENT_PATH = /^\/v3\/directline\/conversations\/([A-Za-z0-9_-]+)\/attachments\/([A-Za-z0-9_-]+)$/;
 
 /**
@@ -59,7 +59,7 @@ export class AttachmentLinks {
         const signed = this.signedPath(conversationId, target.uploadId);
         // Web Chat shows a customer's own upload as a picture only when it has a thumbnail
         // (otherwise as a file card); browsers cannot show HEIC, so those stay cards.
-        return BROWSER_IMAGES.has(attachment.contentType)
+        return browserCanShow(attachment.contentType)
           ? { ...attachment, contentUrl: signed, thumbnailUrl: signed }
           : { ...attachment, contentUrl: signed };
       }),

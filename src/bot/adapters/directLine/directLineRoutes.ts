@@ -1,15 +1,11 @@
 import restify, { type Request, type Response, type Server } from 'restify';
 import { ForbiddenError, UnauthorizedError } from '../../../services/errors';
 import type { Logger } from '../../../services/logging/logger';
+import { MAX_PHOTO_BYTES } from '../../../services/media/mediaPolicy';
 import { route } from '../../http/route';
 import type { AttachmentLinks } from './attachmentLinks';
 import type { DirectLineTokenClaims } from './directLineTokens';
-import {
-  MAX_UPLOAD_BYTES,
-  MAX_UPLOAD_FILES,
-  UploadRejectedError,
-  type DirectLineService,
-} from './directLineService';
+import { MAX_UPLOAD_FILES, UploadRejectedError, type DirectLineService } from './directLineService';
 import { multipartBoundary, parseMultipart } from './multipart';
 import { PayloadTooLargeError } from './payloadTooLargeError';
 import type { NewChatLimits } from './newChatLimits';
@@ -30,7 +26,7 @@ export interface DirectLineRoutesDeps {
 
 const BASE = '/v3/directline';
 /** Room for the files, the activity part and the multipart framing. */
-const UPLOAD_BODY_LIMIT = MAX_UPLOAD_FILES * MAX_UPLOAD_BYTES + 256 * 1024;
+const UPLOAD_BODY_LIMIT = MAX_UPLOAD_FILES * MAX_PHOTO_BYTES + 256 * 1024;
 const ACTIVITY_BODY_LIMIT = 64 * 1024;
 
 /** The local Direct Line 3.0 REST API, as DirectLineJS (Web Chat) calls it. */
@@ -186,7 +182,7 @@ export function registerDirectLineRoutes(server: Server, deps: DirectLineRoutesD
           res.send(413, {
             error: {
               code: 'payload_too_large',
-              message: `Send at most ${MAX_UPLOAD_FILES} photos of up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB each.`,
+              message: `Send at most ${MAX_UPLOAD_FILES} photos of up to ${MAX_PHOTO_BYTES / 1024 / 1024} MB each.`,
             },
           });
           return;

@@ -9,6 +9,12 @@ import {
   ValidationError,
 } from '../../../services/errors';
 import { KeyedSerialQueue } from '../../../services/concurrency/keyedSerialQueue';
+import {
+  judgeFile,
+  MAX_PHOTO_BYTES,
+  PHOTO_TYPE_NAMES,
+  type PhotoType,
+} from '../../../services/media/mediaPolicy';
 import type { Logger } from '../../../services/logging/logger';
 import type { AttachmentLinks } from './attachmentLinks';
 import type { ConversationFeed } from './conversationFeed';
@@ -31,12 +37,10 @@ import {
   type IssuedToken,
 } from './directLineTokens';
 import type { DirectLineTurns } from './directLineTurns';
-import { ACCEPTED_IMAGE_TYPES, detectImageType } from './imageType';
 import { LruCache } from './lruCache';
 import type { MultipartPart } from './multipart';
 
 export const CHANNEL_ID = 'directline';
-export const MAX_UPLOAD_BYTES = 8 * 1024 * 1024;
 export const MAX_UPLOAD_FILES = 5;
 /** Most activities one GET returns; DirectLineJS asks again from the new watermark. */
 const PAGE_SIZE = 500;
@@ -257,7 +261,7 @@ export class DirectLineService {
 
   /**
    * POST /conversations/:id/upload: photos with an optional activity (text). Each file must be a
-   * JPEG, PNG, WebP or HEIC image (by its bytes) of at most 8 MB; otherwise nothing is stored, the
+   * photo the media policy accepts (by its bytes, within its size); otherwise nothing is stored, the
    * customer is told why in the chat, and the caller gets an UploadRejectedError.
    */
   async postUpload(claims: DirectLineTokenClaims, parts: MultipartPart[]): Promise<{ id: string }> {
@@ -277,7 +281,7 @@ export class DirectLineService {
       assertFieldSizes(input);
     }
     const problem = this.uploadProblem(files);
-    if (problem) {
+    if ('message' in problem) {
       await this.tellCustomer(claims.conversationId, problem.customerText);
       throw new UploadRejectedError(problem.message, problem.status);
     }
@@ -286,12 +290,12 @@ export class DirectLineService {
       await this.deps.store.countIn(claims.conversationId, this.deps.quota, { files: files.length, bytes }),
     );
     const attachments: UploadRecord[] = [];
-    for (const file of files) {
+    for (const [index, file] of files.entries()) {
       const upload: UploadRecord = {
         id: randomBytes(12).toString('base64url'),
         conversationId: claims.conversationId,
         name: safeFileName(file.filename ?? file.name),
-        contentType: detectImageType(file.data)!,
+        contentType: problem.contentTypes[index],
         size: file.data.length,
         sha256: createHash('sha256').update(file.data).digest('hex'),
         createdAt: this.now(),
@@ -555,10 +559,11 @@ export class DirectLineService {
     }
   }
 
+  /** What is wrong with the upload, or each file's type (by its bytes) when nothing is. */
   private uploadProblem(
     files: MultipartPart[],
-  ): { message: string; customerText: string; status: 400 | 413 | 415 } | undefined {
-    const rules = `I can receive photos (JPEG, PNG, WebP or HEIC) of up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB each, ${MAX_UPLOAD_FILES} at a time.`;
+  ): { message: string; customerText: string; status: 400 | 413 | 415 } | { contentTypes: PhotoType[] } {
+    const rules = `I can receive photos (${PHOTO_TYPE_NAMES}) of up to ${MAX_PHOTO_BYTES / 1024 / 1024} MB each, ${MAX_UPLOAD_FILES} at a time.`;
     if (files.length === 0) {
       return {
         message: 'The upload contains no file.',
@@ -573,24 +578,28 @@ export class DirectLineService {
         status: 413,
       };
     }
+    const contentTypes: PhotoType[] = [];
     for (const file of files) {
       const name = safeFileName(file.filename ?? file.name);
-      if (file.data.length > MAX_UPLOAD_BYTES) {
+      const verdict = judgeFile(file.data);
+      if (verdict.accepted) {
+        contentTypes.push(verdict.contentType);
+        continue;
+      }
+      if (verdict.reason === 'too_large') {
         return {
-          message: `"${name}" is larger than ${MAX_UPLOAD_BYTES} bytes.`,
+          message: `"${name}" is larger than ${MAX_PHOTO_BYTES} bytes.`,
           customerText: `"${name}" is too large. ${rules} Please send a smaller photo.`,
           status: 413,
         };
       }
-      if (!detectImageType(file.data)) {
-        return {
-          message: `"${name}" is not a supported image; accepted: ${ACCEPTED_IMAGE_TYPES.join(', ')}.`,
-          customerText: `I couldn't accept "${name}". ${rules} A photo of the adapter, its LED or the serial-number label helps most.`,
-          status: 415,
-        };
-      }
+      return {
+        message: `"${name}" is not a supported image; accepted: ${PHOTO_TYPE_NAMES}.`,
+        customerText: `I couldn't accept "${name}". ${rules} A photo of the adapter, its LED or the serial-number label helps most.`,
+        status: 415,
+      };
     }
-    return undefined;
+    return { contentTypes };
   }
 
   /** The conversation, which must exist and (unless `ended` is allowed: the bot's replies) be open. */

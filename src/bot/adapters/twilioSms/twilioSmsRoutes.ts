@@ -2,6 +2,7 @@ import restify, { type Request, type Response, type Server } from 'restify';
 import { z } from 'zod';
 import { ForbiddenError, UnavailableError, ValidationError } from '../../../services/errors';
 import type { Logger } from '../../../services/logging/logger';
+import { normalizeContentType } from '../../../services/media/mediaPolicy';
 import type { InboundMedia, InboxEntry, SmsInbox } from '../../../services/sms/smsInbox';
 import type { SmsOptOutRegistry } from '../../../services/sms/smsOptOutRegistry';
 import { isOutboundSmsStatus, type SmsOutboundLog } from '../../../services/sms/smsOutboundLog';
@@ -58,7 +59,9 @@ const mediaSchema = z.object({
     .string()
     .url()
     .refine((url) => /^https?:\/\//.test(url)),
-  contentType: z.string().min(1),
+  // Twilio holds the bytes (behind its account credentials), so the declared type is all the media
+  // policy can judge; it is normalised here and judged by the dialogs, which answer a refusal kindly.
+  contentType: z.string().min(1).transform(normalizeContentType),
 });
 
 /** Twilio's unsubscribed-recipient error, reported on a message the carrier refused. */

@@ -143,9 +143,32 @@ describe('local Direct Line uploads (photos of the device, LED, serial label)', 
     assert.equal(result.body.error?.code, 'unsupported_media_type');
     assert.match(result.body.error.message, /invoice\.png.*not a supported image/);
     assert.equal(log[1].from.role, 'bot');
-    assert.match(log[1].text!, /couldn't accept "invoice\.png".*JPEG, PNG, WebP or HEIC.*8 MB/);
+    assert.match(log[1].text!, /couldn't accept "invoice\.png".*JPEG, PNG, HEIC, WebP or GIF.*8 MB/);
     assert.ok(!log.some((a) => a.text === 'my invoice'), 'the message with the bad file was not stored');
     assert.ok(!harness.bot.received.some((a) => a.text === 'my invoice'), 'no turn ran');
+  });
+
+  it('when a GIF screen recording is uploaded (a type the media policy accepts), the bot gets it as image/gif and the page shows it', async () => {
+    const gif = Buffer.concat([Buffer.from('GIF89a', 'latin1'), Buffer.alloc(64, 1)]);
+
+    const result = await upload([
+      activityPart('the screen flickers like this'),
+      { name: 'file', filename: 'flicker.gif', contentType: 'image/gif', data: gif },
+    ]);
+    const log = await waitForActivities(harness, conversation, (all) =>
+      all.some((a) => a.text?.startsWith('got 1 photo')),
+    );
+
+    assert.equal(result.status, 200);
+    const received = harness.bot.received.find((a) => a.text === 'the screen flickers like this')!;
+    assert.deepEqual(
+      received.attachments?.map((a) => [a.name, a.contentType]),
+      [['flicker.gif', 'image/gif']],
+    );
+    const echo = log.find((a) => a.id === result.body.id)!;
+    const shown = echo.attachments?.[0] as { contentUrl?: string; thumbnailUrl?: string } | undefined;
+    assert.ok(shown?.thumbnailUrl, 'shown as a picture (a thumbnail), not a file card');
+    assert.equal(shown.thumbnailUrl, shown.contentUrl);
   });
 
   it('when a photo is just under 8 MB, it is stored whole and read back byte for byte', async () => {

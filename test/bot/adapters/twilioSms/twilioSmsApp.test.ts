@@ -49,7 +49,11 @@ describe('SMS in the assembled app (createApp)', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const text = (body: string, sid = messageSid()): Promise<Response> =>
+  const text = (
+    body: string,
+    sid = messageSid(),
+    media: Record<string, string> = { NumMedia: '0' },
+  ): Promise<Response> =>
     postSignedTwilioForm({
       localBaseUrl: base,
       publicBaseUrl: PUBLIC_BASE_URL,
@@ -61,7 +65,7 @@ describe('SMS in the assembled app (createApp)', () => {
         From: CUSTOMER,
         To: FROM_NUMBER,
         Body: body,
-        NumMedia: '0',
+        ...media,
       },
     });
 
@@ -99,5 +103,31 @@ describe('SMS in the assembled app (createApp)', () => {
       },
     });
     assert.equal(res.status, 403);
+  });
+
+  const mms = (contentType: string): Record<string, string> => ({
+    NumMedia: '1',
+    MediaUrl0: `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Messages/MM1/Media/ME${messageSid().slice(-8)}`,
+    MediaContentType0: contentType,
+  });
+
+  it('when an MMS carries a photo (a type the media policy accepts), the reply SMS says it is kept for the repair request', async () => {
+    assert.equal((await text('', messageSid(), mms('image/jpg'))).status, 200);
+    const [reply] = await fake.waitForMessages(1, 10_000);
+    assert.match(
+      reply?.body ?? '',
+      /^Got your photo, thanks\. If your device needs a repair, I'll attach it/,
+    );
+    assert.doesNotMatch(reply?.body ?? '', /only attach photos/);
+  });
+
+  it('when an MMS carries a video (a type the media policy refuses), the reply SMS says so kindly and keeps nothing', async () => {
+    assert.equal((await text('', messageSid(), mms('video/mp4'))).status, 200);
+    const [reply] = await fake.waitForMessages(1, 10_000);
+    assert.match(
+      reply?.body ?? '',
+      /^Sorry, I can only attach photos \(JPEG, PNG, HEIC, WebP or GIF\), so I couldn't keep "media-1"\./,
+    );
+    assert.doesNotMatch(reply?.body ?? '', /Got your/);
   });
 });
