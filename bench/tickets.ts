@@ -118,7 +118,10 @@ async function main(): Promise<void> {
   const logger = pino({ level: 'silent' });
   const server = new EmbeddedMongoServer({ dataDir, logger });
   await server.start();
-  const connection = mongoose.createConnection(server.uri, { dbName: 'carlinkit', maxPoolSize: CONCURRENCY });
+  const connection = mongoose.createConnection(server.localUri, {
+    dbName: 'carlinkit',
+    maxPoolSize: CONCURRENCY,
+  });
   try {
     await connection.asPromise();
     const service = new TicketService({
