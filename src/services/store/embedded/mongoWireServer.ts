@@ -73,23 +73,24 @@ const DEFAULT_TCP_HOST = '127.0.0.1';
  * acknowledged write is first fsync'd to an append-only journal. EmbeddedMongoServer runs it on a
  * worker thread (or inline).
  *
- * The socket (mode 0600) is in the data directory (0700), as mongod's is in /tmp: only this user
- * can connect, so it needs no login. In memory, or when the data directory's path is too long to
- * name a socket, it is in a directory of its own made by mkdtemp (0700, unguessable name) in the
- * tmpdir, removed on close; the owner-only directory is what keeps other users off, whatever the
- * umask made of the socket before its chmod.
+ * The socket (mode 0600) is in the data directory (0700): only this user can connect, so it needs
+ * no login. In memory, or when the data directory's path is too long to name a socket, it is in a
+ * directory of its own made by mkdtemp (0700, unguessable name) in the tmpdir, removed on close;
+ * the owner-only directory is what keeps other users off, whatever the umask made of the socket
+ * before its chmod. (A tmp cleaner that deleted it would make reconnects fail loudly, not open.)
  */
 export class MongoWireServer {
   private readonly options: {
     dataDir: string | null;
-    tcp: TcpListenerOptions | undefined;
+    tcp: { host: string; port: number } | undefined;
     cursorTimeoutMs: number;
     ttlIntervalMs: number;
     compactAfterBytes: number;
     journalWrites: MongoWireServerOptions['journalWrites'];
   };
   private readonly logger: Logger;
-  private credentials: readonly ScramCredential[] = [];
+  /** Who may log in: only the SCRAM keys, derived once (PBKDF2); the password itself is not kept. */
+  private readonly credentials: readonly ScramCredential[];
   /** The mkdtemp directory holding the socket, when it isn't in the data directory. */
   private privateSocketDir: string | null = null;
   private readonly dispatcher: CommandDispatcher;
@@ -110,12 +111,13 @@ export class MongoWireServer {
   constructor(options: MongoWireServerOptions) {
     this.options = {
       dataDir: options.dataDir,
-      tcp: options.tcp,
+      tcp: options.tcp && { host: options.tcp.host ?? DEFAULT_TCP_HOST, port: options.tcp.port ?? 0 },
       cursorTimeoutMs: options.cursorTimeoutMs ?? 10 * 60_000,
       ttlIntervalMs: options.ttlIntervalMs ?? 60_000,
       compactAfterBytes: options.compactAfterBytes ?? 64 * 1024 * 1024,
       journalWrites: options.journalWrites,
     };
+    this.credentials = options.tcp ? [deriveScramCredential(options.tcp.username, options.tcp.password)] : [];
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.dispatcher = new CommandDispatcher(this.logger);
   }
@@ -153,8 +155,6 @@ export class MongoWireServer {
     const queries = new QueryEngine(engine);
     const updates = new UpdateApplier(queries);
     const { tcp } = this.options;
-    // Derived once (PBKDF2): only the SCRAM keys are kept, never the password.
-    if (tcp) this.credentials = [deriveScramCredential(tcp.username, tcp.password)];
     const accept = (socket: net.Socket, overTcp: boolean): void => {
       const id = this.nextConnectionId++;
       // A Unix socket peer has no address; mongod reports it the same way.
@@ -192,7 +192,7 @@ export class MongoWireServer {
       if (tcp) {
         const server = net.createServer((socket) => accept(socket, true));
         this.server = server;
-        await listen(server, { port: tcp.port ?? 0, host: tcp.host ?? DEFAULT_TCP_HOST });
+        await listen(server, tcp);
         this.boundPort = (server.address() as net.AddressInfo).port;
       }
     } catch (error) {
