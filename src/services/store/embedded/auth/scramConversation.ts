@@ -24,8 +24,12 @@ export class ScramConversation {
   private state: 'new' | 'started' | 'finished' = 'new';
   private credential: ScramCredential | undefined;
 
-  /** `lookup` finds the credential for a username (already unescaped), or undefined. */
-  constructor(private readonly lookup: (username: string) => ScramCredential | undefined) {}
+  constructor(
+    /** Finds the credential for a username (already unescaped), or undefined. */
+    private readonly lookup: (username: string) => ScramCredential | undefined,
+    /** The server's part of the nonce; fixed only to check against RFC 7677's example. */
+    private readonly serverNonce: () => string = () => randomBytes(SERVER_NONCE_BYTES).toString('base64'),
+  ) {}
 
   /** The authenticated user, once `finish` has succeeded. */
   get username(): string | undefined {
@@ -49,7 +53,7 @@ export class ScramConversation {
     this.credential = credential;
     this.gs2Header = `${binding},${authzid ?? ''},`;
     this.clientFirstBare = bare;
-    this.nonce = clientNonce + randomBytes(SERVER_NONCE_BYTES).toString('base64');
+    this.nonce = clientNonce + this.serverNonce();
     this.serverFirst = `r=${this.nonce},s=${credential.salt.toString('base64')},i=${credential.iterations}`;
     this.state = 'started';
     return this.serverFirst;
