@@ -34,15 +34,15 @@ export async function main(): Promise<void> {
     logger,
   });
   await server.start();
-  const tcpUri = uriWithCredentials(server.tcpUri ?? '', credentials);
-  // On stdout, for the operator (and scripts): never through the logger, whose lines are kept.
+  const tcpUri = server.tcpUri ?? '';
+  // On stdout for the operator and scripts, the socket's URI first; never through the logger. The
+  // password only on the run that generated it: afterwards it is in the credentials file.
   const lines = [server.localUri];
   if (credentials.created) {
-    lines.push(tcpUri);
-    if (credentials.file)
-      process.stderr.write(`TCP login generated and kept in ${credentials.file} (0600)\n`);
+    lines.push(uriWithCredentials(tcpUri, credentials));
+    if (credentials.file) process.stderr.write(`TCP login generated into ${credentials.file} (0600)\n`);
   } else {
-    const masked = uriWithCredentials(server.tcpUri ?? '', { ...credentials, password: '****' });
+    const masked = uriWithCredentials(tcpUri, { ...credentials, password: '****' });
     process.stderr.write(`TCP: ${masked} (password in ${credentials.file ?? 'memory'})\n`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
