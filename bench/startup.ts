@@ -64,7 +64,7 @@ async function seed(dataDir: string, tickets: number): Promise<void> {
   const mongoose = (await import('mongoose')).default;
   const server = new EmbeddedMongoServer({ dataDir });
   await server.start();
-  const connection = await mongoose.createConnection(server.uri, { dbName: 'carlinkit' }).asPromise();
+  const connection = await mongoose.createConnection(server.localUri, { dbName: 'carlinkit' }).asPromise();
   const collection = connection.collection('bench_seed');
   for (let offset = 0; offset < tickets; offset += 1_000) {
     await collection.insertMany(

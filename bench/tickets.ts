@@ -79,7 +79,10 @@ async function main(): Promise<void> {
     compactAfterBytes: COMPACT_AFTER_BYTES,
   });
   await server.start();
-  const connection = mongoose.createConnection(server.uri, { dbName: 'carlinkit', maxPoolSize: CONCURRENCY });
+  const connection = mongoose.createConnection(server.localUri, {
+    dbName: 'carlinkit',
+    maxPoolSize: CONCURRENCY,
+  });
   try {
     await connection.asPromise();
     const service = new TicketService({

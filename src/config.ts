@@ -71,6 +71,11 @@ const environmentSchema = z
         .optional(),
     ),
     DATA_DIR: z.string().trim().min(1).default('./data'),
+    EMBEDDED_STORE_TCP_PORT: z.preprocess(
+      (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+      port.optional(),
+    ),
+    EMBEDDED_STORE_TCP_HOST: z.string().trim().min(1).default('127.0.0.1'),
     STATE_CACHE: z.enum(['auto', 'on', 'off']).default('auto'),
     STATE_CACHE_MB: z.coerce.number().int().min(0).default(32),
 
@@ -230,6 +235,11 @@ export interface AppConfig {
     readonly mongodbUri: string | undefined;
     readonly dataDir: string;
     /**
+     * Set → the embedded store also listens on TCP here (for mongosh, Compass, other instances),
+     * requiring the SCRAM-SHA-256 login kept in `dataDir`. Unset → the owner-only Unix socket alone.
+     */
+    readonly embeddedTcp: { readonly host: string; readonly port: number } | undefined;
+    /**
      * Bytes of conversation/user state JSON kept in memory after this process wrote it, so the next
      * turn needs no read; 0 = off. Only sound while no other process writes the same state.
      */
@@ -337,6 +347,10 @@ export function loadConfig(
     store: {
       mongodbUri: env.MONGODB_URI,
       dataDir: path.resolve(cwd, env.DATA_DIR),
+      embeddedTcp:
+        env.EMBEDDED_STORE_TCP_PORT === undefined
+          ? undefined
+          : { host: env.EMBEDDED_STORE_TCP_HOST, port: env.EMBEDDED_STORE_TCP_PORT },
       // auto: on with the embedded store (this process is its only client), off with a shared MongoDB.
       stateCacheBytes:
         env.STATE_CACHE === 'off' || (env.STATE_CACHE === 'auto' && env.MONGODB_URI)

@@ -32,6 +32,25 @@ describe('loadConfig', () => {
     assert.equal(config.clu, undefined);
   });
 
+  it('when EMBEDDED_STORE_TCP_PORT is unset or empty the embedded store gets no TCP; set, it listens there (127.0.0.1 unless told); a bad one is named', () => {
+    assert.equal(loadConfig({}, '/srv/bot').store.embeddedTcp, undefined);
+    assert.equal(loadConfig({ EMBEDDED_STORE_TCP_PORT: '' }, '/srv/bot').store.embeddedTcp, undefined);
+    assert.deepEqual(loadConfig({ EMBEDDED_STORE_TCP_PORT: '27017' }, '/srv/bot').store.embeddedTcp, {
+      host: '127.0.0.1',
+      port: 27017,
+    });
+    assert.deepEqual(
+      loadConfig({ EMBEDDED_STORE_TCP_PORT: '27018', EMBEDDED_STORE_TCP_HOST: '10.0.0.5' }, '/srv/bot').store
+        .embeddedTcp,
+      { host: '10.0.0.5', port: 27018 },
+    );
+    const problems = problemsOf({ EMBEDDED_STORE_TCP_PORT: '70000' });
+    assert.ok(
+      problems.some((p) => p.startsWith('EMBEDDED_STORE_TCP_PORT:')),
+      problems.join('\n'),
+    );
+  });
+
   it('when values are valid, it parses them into typed settings', () => {
     const config = loadConfig(
       {

@@ -15,8 +15,8 @@ export interface TestStoreOptions {
 
 /**
  * A MongoDB for one test file or case: a fresh, uniquely named database on TEST_MONGODB_URI when it
- * is set (dropped on close), otherwise an in-memory embedded store on 127.0.0.1:0. Same code path
- * either way: mongoose through the wire protocol.
+ * is set (dropped on close), otherwise an in-memory embedded store, reached through its Unix socket
+ * as the app reaches it. Same code path either way: mongoose through the wire protocol.
  */
 export async function startTestStore(options: TestStoreOptions = {}): Promise<TestStore> {
   const dbName = `test_${randomBytes(6).toString('hex')}`;
@@ -39,7 +39,7 @@ export async function startTestStore(options: TestStoreOptions = {}): Promise<Te
   // Inline: the same server code as production's worker thread, without a second module load per test file.
   const server = new EmbeddedMongoServer({ dataDir: options.dataDir ?? null, thread: 'inline' });
   await server.start();
-  const connection = mongoose.createConnection(server.uri, { dbName, serverSelectionTimeoutMS: 5_000 });
+  const connection = mongoose.createConnection(server.localUri, { dbName, serverSelectionTimeoutMS: 5_000 });
   try {
     await connection.asPromise();
   } catch (error) {
@@ -47,7 +47,7 @@ export async function startTestStore(options: TestStoreOptions = {}): Promise<Te
     throw error;
   }
   return {
-    uri: server.uri,
+    uri: server.localUri,
     connection,
     async close() {
       try {

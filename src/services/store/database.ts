@@ -1,6 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import type { AppConfig } from '../../config';
 import type { Logger } from '../logging/logger';
+import { loadOrCreateStoreCredentials, type StoreCredentials } from './embedded/auth/storeCredentials';
 import { EmbeddedMongoServer } from './embedded/embeddedMongoServer';
 
 export interface Database {
@@ -18,7 +19,9 @@ const EMBEDDED_DB_NAME = 'carlinkit';
 
 /**
  * Connects mongoose to MONGODB_URI, or, when it is unset, starts the embedded MongoDB-compatible
- * store on 127.0.0.1 (durable under DATA_DIR) and connects to that: one code path either way.
+ * store (durable under DATA_DIR) and connects to it through its owner-only Unix socket: one code
+ * path either way. The store listens on TCP only when EMBEDDED_STORE_TCP_PORT asks, and then
+ * requires the login kept in DATA_DIR; this process never uses TCP itself.
  */
 export async function openDatabase(store: AppConfig['store'], logger: Logger): Promise<Database> {
   let embeddedServer: EmbeddedMongoServer | undefined;
@@ -26,12 +29,28 @@ export async function openDatabase(store: AppConfig['store'], logger: Logger): P
   if (store.mongodbUri) {
     uri = store.mongodbUri;
   } else {
+    const storeLogger = logger.child({ component: 'embedded-store' });
+    const tcp = store.embeddedTcp;
+    let credentials: StoreCredentials | undefined;
+    if (tcp) credentials = await loadOrCreateStoreCredentials(store.dataDir, storeLogger);
     embeddedServer = new EmbeddedMongoServer({
       dataDir: store.dataDir,
-      logger: logger.child({ component: 'embedded-store' }),
+      logger: storeLogger,
+      tcp:
+        tcp && credentials
+          ? { host: tcp.host, port: tcp.port, username: credentials.username, password: credentials.password }
+          : undefined,
     });
     await embeddedServer.start();
-    // The store is on this host: its Unix socket when it has one (less kernel time per round trip).
+    if (credentials) {
+      // The file, never the password: logs are read by more people than DATA_DIR is.
+      storeLogger.info(
+        { tcp: embeddedServer.tcpUri, username: credentials.username, credentials: credentials.file },
+        credentials.created
+          ? 'embedded store TCP login generated (password in the credentials file)'
+          : 'embedded store TCP requires the login in the credentials file',
+      );
+    }
     uri = embeddedServer.localUri;
   }
   const safeUri = uri.replace(/\/\/[^@/]*@/, '//***@');

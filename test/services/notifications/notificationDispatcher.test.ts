@@ -276,7 +276,7 @@ describe('NotificationDispatcher across a restart of the whole process (durable 
   async function runProcess<T>(work: (connection: mongoose.Connection) => Promise<T>): Promise<T> {
     const server = new EmbeddedMongoServer({ dataDir });
     await server.start();
-    const connection = mongoose.createConnection(server.uri, {
+    const connection = mongoose.createConnection(server.localUri, {
       dbName: 'carlinkit',
       serverSelectionTimeoutMS: 5_000,
     });

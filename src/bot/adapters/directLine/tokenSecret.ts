@@ -18,7 +18,8 @@ export async function resolveTokenSecret(
   const file = path.join(dataDir, TOKEN_SECRET_FILE);
   const existing = await readSecret(file);
   if (existing) return existing;
-  await mkdir(dataDir, { recursive: true });
+  // DATA_DIR also holds the store's journal: owner only (see ensurePrivateDirectory).
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(48).toString('base64url');
   try {
     await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });

@@ -8,6 +8,7 @@ import {
   valuesAtParts,
   valuesAtPath,
 } from './bsonValues';
+import { MINGO_OPTIONS } from './mingoOptions';
 import { MongoCommandError } from './mongoError';
 
 /** The index description as listIndexes shows it: `{ v: 2, key, name, unique?, sparse?, … }`. */
@@ -47,7 +48,7 @@ export class CollectionIndex {
         direction === 1 || direction === -1 || direction === 'hashed' || typeof direction === 'number',
     );
     const partialFilter: unknown = spec.partialFilterExpression;
-    this.partial = isPlainObject(partialFilter) ? new Query(partialFilter) : undefined;
+    this.partial = isPlainObject(partialFilter) ? new Query(partialFilter, MINGO_OPTIONS) : undefined;
     this.topLevelField = this.fields.length === 1 && !this.fields[0].includes('.') ? this.fields[0] : null;
     this.paths = this.fields.map((field) => field.split('.'));
   }

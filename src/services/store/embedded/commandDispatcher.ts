@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 import type { Logger } from '../../logging/logger';
 import * as admin from './commands/adminCommands';
+import * as auth from './commands/authCommands';
 import * as catalog from './commands/catalogCommands';
 import type { CommandContext, CommandHandler, CommandReply } from './commands/commandContext';
 import * as queries from './commands/queryCommands';
@@ -13,6 +14,8 @@ const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map<string, CommandHan
   ['isMaster', admin.isMaster],
   ['ismaster', admin.isMaster],
   ['ping', admin.ping],
+  ['saslStart', auth.saslStart],
+  ['saslContinue', auth.saslContinue],
   ['buildInfo', admin.buildInfo],
   ['buildinfo', admin.buildInfo],
   ['endSessions', admin.acknowledge],
@@ -64,6 +67,8 @@ export class CommandDispatcher {
   async run(body: Document, context: CommandContext): Promise<CommandReply> {
     const name = Object.keys(body)[0] ?? '';
     try {
+      // Before anything is parsed, as MongoDB does: a connection that must log in first learns nothing else.
+      context.connection.auth.check(name);
       // A standalone server refuses transactions the way MongoDB's does: the driver shows this error.
       if (
         body.txnNumber !== undefined ||

@@ -2,16 +2,19 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import type { Logger } from '../../logging/logger';
-import { MongoWireServer, unixSocketUri, type MongoWireServerOptions } from './mongoWireServer';
+import {
+  MongoWireServer,
+  unixSocketUri,
+  type MongoWireServerOptions,
+  type TcpListenerOptions,
+} from './mongoWireServer';
 import { workerMessageSchema, type WorkerOptions } from './storeWorkerProtocol';
 
 export interface EmbeddedMongoOptions {
   /** Directory for the journal; null keeps everything in memory (tests that don't need durability). */
   dataDir: string | null;
-  /** Default '127.0.0.1'. */
-  host?: string;
-  /** Default 0 (an ephemeral port). */
-  port?: number;
+  /** Also listen on TCP, with a login (see MongoWireServerOptions.tcp). Default: the Unix socket only. */
+  tcp?: TcpListenerOptions | undefined;
   logger?: Logger;
   /**
    * 'worker' (default): the store runs on its own thread, so its CPU work (BSON, matching, journal)
@@ -24,8 +27,6 @@ export interface EmbeddedMongoOptions {
   ttlIntervalMs?: number;
   /** Online journal compaction threshold (bytes appended since the last snapshot). */
   compactAfterBytes?: number;
-  /** Also listen on a Unix domain socket (see MongoWireServerOptions.unixSocket). Default true. */
-  unixSocket?: boolean;
 }
 
 /** A worker that doesn't finish closing in this time is terminated (its journal is fsync'd per write anyway). */
@@ -38,8 +39,8 @@ const WORKER_YOUNG_GENERATION_MB = 8;
 const PROFILING_FLAG = /^--(cpu|heap)-prof(-[a-z]+)?(=.*)?$/;
 
 /**
- * The embedded MongoDB-compatible store: a wire-protocol server on 127.0.0.1 that mongoose connects
- * to like any MongoDB. See MongoWireServer for the server itself; this class decides which thread
+ * The embedded MongoDB-compatible store: a wire-protocol server on an owner-only Unix socket (and,
+ * when asked, on TCP with a login) that mongoose connects to like any MongoDB. See MongoWireServer for the server itself; this class decides which thread
  * it runs on and keeps the same small interface either way.
  */
 export class EmbeddedMongoServer {
@@ -74,30 +75,33 @@ export class EmbeddedMongoServer {
     await this.startWorker();
   }
 
-  /** `mongodb://127.0.0.1:PORT/` (valid after start). */
-  get uri(): string {
-    const host = this.options.host ?? '127.0.0.1';
-    return `mongodb://${host.includes(':') ? `[${host}]` : host}:${this.port}/`;
+  /**
+   * `mongodb://127.0.0.1:PORT/` when listening on TCP, else null. Clients must log in: add the
+   * username and password (authSource `admin`, SCRAM-SHA-256).
+   */
+  get tcpUri(): string | null {
+    if (this.boundPort === null) return null;
+    const host = this.options.tcp?.host ?? '127.0.0.1';
+    return `mongodb://${host.includes(':') ? `[${host}]` : host}:${this.boundPort}/`;
   }
 
-  get port(): number {
-    if (this.boundPort === null) throw new Error('the embedded store is not started');
+  /** The TCP port, or null when TCP is off. */
+  get port(): number | null {
     return this.boundPort;
   }
 
-  /** The Unix domain socket it also listens on (valid after start), or null. */
-  get socketPath(): string | null {
+  /** The Unix domain socket it listens on (valid after start). */
+  get socketPath(): string {
+    if (this.boundSocketPath === null) throw new Error('the embedded store is not started');
     return this.boundSocketPath;
   }
 
   /**
-   * The URI for clients in this process or on this host (the application itself): through the
-   * Unix socket when there is one (cheaper per round trip than loopback TCP), else `uri`. Tools
-   * such as mongosh and Compass can use either.
+   * The URI for clients in this process or on this host running as this user (the application
+   * itself, mongosh, Compass): through the owner-only Unix socket, no login needed.
    */
   get localUri(): string {
-    if (this.boundPort === null) throw new Error('the embedded store is not started');
-    return this.boundSocketPath === null ? this.uri : unixSocketUri(this.boundSocketPath);
+    return unixSocketUri(this.socketPath);
   }
 
   /** Stops accepting, ends connections, then flushes, fsyncs and closes the journal. */
@@ -129,12 +133,15 @@ export class EmbeddedMongoServer {
   private async startWorker(): Promise<void> {
     const workerData: WorkerOptions = {
       dataDir: this.options.dataDir,
-      host: this.options.host ?? '127.0.0.1',
-      port: this.options.port ?? 0,
+      tcp: this.options.tcp && {
+        host: this.options.tcp.host ?? '127.0.0.1',
+        port: this.options.tcp.port ?? 0,
+        username: this.options.tcp.username,
+        password: this.options.tcp.password,
+      },
       cursorTimeoutMs: this.options.cursorTimeoutMs,
       ttlIntervalMs: this.options.ttlIntervalMs,
       compactAfterBytes: this.options.compactAfterBytes,
-      unixSocket: this.options.unixSocket,
       logLevel: this.logger.level,
     };
     // Run from TypeScript sources (tests, tsx), the worker needs the same loader; compiled, it doesn't.

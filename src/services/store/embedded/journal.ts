@@ -3,6 +3,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { calculateObjectSize, deserialize, serializeWithBufferAndIndex, type Document } from 'bson';
 import type { Logger } from '../../logging/logger';
+import { ensurePrivateDirectory, PRIVATE_FILE_MODE } from './privateDirectory';
 import { DESERIALIZE_OPTIONS } from './wireProtocol';
 
 const MAGIC = Buffer.from('CKSTORE1', 'ascii');
@@ -107,7 +108,7 @@ export class Journal {
    * snapshot is written, so they must not change afterwards (a view of immutable documents).
    */
   async open(apply: (record: Document) => void, snapshot: () => Iterable<Document>): Promise<ReplayStats> {
-    await fs.mkdir(this.dir, { recursive: true });
+    await ensurePrivateDirectory(this.dir, this.logger);
     await this.lock();
     try {
       const stats = await this.replay(apply);
@@ -386,9 +387,11 @@ export class Journal {
     if (!provider) throw new Error('journal has no snapshot provider');
     const records = provider();
     const temporary = path.join(this.dir, COMPACT_FILE);
-    const out = await fs.open(temporary, 'w');
+    const out = await fs.open(temporary, 'w', PRIVATE_FILE_MODE);
     let total = 0;
     try {
+      // A leftover file keeps its old mode through open(): the snapshot becomes the journal, so 0600.
+      await out.chmod(PRIVATE_FILE_MODE);
       let chunk = Buffer.allocUnsafe(WRITE_CHUNK + GROUP_BUFFER_BYTES);
       MAGIC.copy(chunk, 0);
       let used = MAGIC.length;
@@ -421,7 +424,7 @@ export class Journal {
     this.handle = null;
     await fs.rename(temporary, this.file);
     await this.syncDirectory();
-    this.handle = await fs.open(this.file, APPEND_FLAGS);
+    this.handle = await fs.open(this.file, APPEND_FLAGS, PRIVATE_FILE_MODE);
     this.snapshotBytes = total;
     this.bytesSinceSnapshot = 0;
     this.logger.debug({ bytes: total }, 'journal compacted');
@@ -441,7 +444,7 @@ export class Journal {
       throw new Error(`data directory ${this.dir} is already open in this process`);
     const lockFile = path.join(this.dir, LOCK_FILE);
     try {
-      await fs.writeFile(lockFile, String(process.pid), { flag: 'wx' });
+      await fs.writeFile(lockFile, String(process.pid), { flag: 'wx', mode: PRIVATE_FILE_MODE });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number((await fs.readFile(lockFile, 'utf8')).trim());
@@ -449,7 +452,8 @@ export class Journal {
         throw new Error(`data directory ${this.dir} is in use by process ${holder}`);
       }
       // A stale lock from a process that died (e.g. kill -9): take it over.
-      await fs.writeFile(lockFile, String(process.pid));
+      await fs.writeFile(lockFile, String(process.pid), { mode: PRIVATE_FILE_MODE });
+      await fs.chmod(lockFile, PRIVATE_FILE_MODE);
     }
     heldDirectories.add(this.dir);
     this.locked = true;

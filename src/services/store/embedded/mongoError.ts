@@ -6,7 +6,10 @@ export const ErrorCodes = {
   BadValue: 2,
   NoSuchKey: 4,
   FailedToParse: 9,
+  Unauthorized: 13,
   TypeMismatch: 14,
+  ProtocolError: 17,
+  AuthenticationFailed: 18,
   IllegalOperation: 20,
   NamespaceNotFound: 26,
   IndexNotFound: 27,
@@ -29,6 +32,7 @@ export const ErrorCodes = {
   BSONObjectTooLarge: 10334,
   Location16755: 16755,
   NotImplemented: 238,
+  MechanismUnavailable: 334,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

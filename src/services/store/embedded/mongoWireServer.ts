@@ -4,12 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { Logger } from '../../logging/logger';
+import { ConnectionAuth } from './auth/connectionAuth';
+import { deriveScramCredential, type ScramCredential } from './auth/scramCredential';
 import { CommandDispatcher } from './commandDispatcher';
 import type { CommandContext, CommandReply } from './commands/commandContext';
 import { CursorRegistry } from './cursorRegistry';
 import { RawReply } from './cursorReply';
 import { Journal } from './journal';
 import { MongoCommandError } from './mongoError';
+import { PRIVATE_FILE_MODE } from './privateDirectory';
 import { QueryEngine } from './queryEngine';
 import { StorageEngine } from './storageEngine';
 import { TtlMonitor } from './ttlMonitor';
@@ -26,13 +29,25 @@ import {
   type IncomingCommand,
 } from './wireProtocol';
 
+/** A TCP listener, for tools and other hosts: every client must log in (SCRAM-SHA-256) first. */
+export interface TcpListenerOptions {
+  /** Default '127.0.0.1'. */
+  host?: string | undefined;
+  /** Default 0 (an ephemeral port). */
+  port?: number | undefined;
+  /** The one user who may log in (authSource `admin`), e.g. from StoreCredentials. */
+  username: string;
+  password: string;
+}
+
 export interface MongoWireServerOptions {
   /** Directory for the journal; null keeps everything in memory (tests that don't need durability). */
   dataDir: string | null;
-  /** Default '127.0.0.1'. */
-  host?: string;
-  /** Default 0 (an ephemeral port). */
-  port?: number;
+  /**
+   * Also listen on TCP (default: not at all). Clients on this host use the Unix socket, which only
+   * this user can open; TCP can be reached by every local user (and more), so it requires a login.
+   */
+  tcp?: TcpListenerOptions | undefined;
   logger?: Logger;
   /** Idle server cursors are reaped after this long (MongoDB: 10 minutes). */
   cursorTimeoutMs?: number;
@@ -42,32 +57,42 @@ export interface MongoWireServerOptions {
   compactAfterBytes?: number;
   /** How journal groups are written (see JournalOptions.writes): 'blocking' only on a thread of its own. */
   journalWrites?: 'threadpool' | 'blocking';
-  /**
-   * Also listen on a Unix domain socket (mode 0600), as mongod does: `<dataDir>/store.sock`, or
-   * `<tmpdir>/carlinkit-store-<port>.sock` in memory; none (TCP only) when the data directory's path
-   * is too long for a socket name.
-   * The application on the same host connects through it (see localUri) because a round trip costs
-   * both threads less kernel time than over loopback TCP. Default true; never on Windows.
-   */
-  unixSocket?: boolean;
 }
 
 const SOCKET_FILE = 'store.sock';
 /** sun_path holds 108 bytes on Linux, 104 on macOS, the terminating NUL included. */
 const MAX_SOCKET_PATH_BYTES = 100;
 
+const SOCKET_DIR_PREFIX = 'carlinkit-store-';
+const DEFAULT_TCP_HOST = '127.0.0.1';
+
 /**
- * The server proper, on the thread that creates it: speaks the MongoDB wire protocol on a TCP port,
- * so mongoose, the mongodb driver, mongosh and Compass use it like a standalone MongoDB 7.0. State
- * lives in memory; with a data directory every acknowledged write is first fsync'd to an
- * append-only journal. EmbeddedMongoServer runs it on a worker thread (or inline).
+ * The server proper, on the thread that creates it: speaks the MongoDB wire protocol on a Unix
+ * domain socket (and, when asked, on TCP with a login), so mongoose, the mongodb driver, mongosh and
+ * Compass use it like a standalone MongoDB 7.0. State lives in memory; with a data directory every
+ * acknowledged write is first fsync'd to an append-only journal. EmbeddedMongoServer runs it on a
+ * worker thread (or inline).
+ *
+ * The socket (mode 0600) is in the data directory (0700): only this user can connect, so it needs
+ * no login. In memory, or when the data directory's path is too long to name a socket, it is in a
+ * directory of its own made by mkdtemp (0700, unguessable name) in the tmpdir, removed on close;
+ * the owner-only directory is what keeps other users off, whatever the umask made of the socket
+ * before its chmod. (A tmp cleaner that deleted it would make reconnects fail loudly, not open.)
  */
 export class MongoWireServer {
-  private readonly options: Required<Omit<MongoWireServerOptions, 'logger' | 'dataDir' | 'journalWrites'>> & {
-    journalWrites: MongoWireServerOptions['journalWrites'];
+  private readonly options: {
     dataDir: string | null;
+    tcp: { host: string; port: number } | undefined;
+    cursorTimeoutMs: number;
+    ttlIntervalMs: number;
+    compactAfterBytes: number;
+    journalWrites: MongoWireServerOptions['journalWrites'];
   };
   private readonly logger: Logger;
+  /** Who may log in: only the SCRAM keys, derived once (PBKDF2); the password itself is not kept. */
+  private readonly credentials: readonly ScramCredential[];
+  /** The mkdtemp directory holding the socket, when it isn't in the data directory. */
+  private privateSocketDir: string | null = null;
   private readonly dispatcher: CommandDispatcher;
   private journal: Journal | null = null;
   private cursors: CursorRegistry | null = null;
@@ -86,14 +111,13 @@ export class MongoWireServer {
   constructor(options: MongoWireServerOptions) {
     this.options = {
       dataDir: options.dataDir,
-      host: options.host ?? '127.0.0.1',
-      port: options.port ?? 0,
+      tcp: options.tcp && { host: options.tcp.host ?? DEFAULT_TCP_HOST, port: options.tcp.port ?? 0 },
       cursorTimeoutMs: options.cursorTimeoutMs ?? 10 * 60_000,
       ttlIntervalMs: options.ttlIntervalMs ?? 60_000,
       compactAfterBytes: options.compactAfterBytes ?? 64 * 1024 * 1024,
       journalWrites: options.journalWrites,
-      unixSocket: (options.unixSocket ?? true) && process.platform !== 'win32',
     };
+    this.credentials = options.tcp ? [deriveScramCredential(options.tcp.username, options.tcp.password)] : [];
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.dispatcher = new CommandDispatcher(this.logger);
   }
@@ -101,6 +125,11 @@ export class MongoWireServer {
   /** Replays and compacts the journal (if durable), then listens. */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error('the embedded store can only be started once');
+    if (process.platform === 'win32') {
+      throw new Error(
+        'the embedded store serves its clients over a Unix domain socket (Linux, macOS); on Windows set MONGODB_URI or use WSL',
+      );
+    }
     this.state = 'starting';
     const began = Date.now();
     const { dataDir } = this.options;
@@ -125,8 +154,14 @@ export class MongoWireServer {
     this.ttl.start();
     const queries = new QueryEngine(engine);
     const updates = new UpdateApplier(queries);
-    const accept = (socket: net.Socket): void => {
+    const { tcp } = this.options;
+    const accept = (socket: net.Socket, overTcp: boolean): void => {
       const id = this.nextConnectionId++;
+      // A Unix socket peer has no address; mongod reports it the same way.
+      const remote =
+        socket.remoteAddress === undefined
+          ? 'anonymous unix socket:27017'
+          : `${socket.remoteAddress}:${socket.remotePort ?? 0}`;
       const context: CommandContext = {
         db: 'admin',
         requestBytes: 0,
@@ -136,13 +171,15 @@ export class MongoWireServer {
         cursors: this.cursors!,
         connection: {
           id,
-          // A Unix socket peer has no address; mongod reports it the same way.
-          remote:
-            socket.remoteAddress === undefined
-              ? 'anonymous unix socket:27017'
-              : `${socket.remoteAddress}:${socket.remotePort ?? 0}`,
+          remote,
+          auth: new ConnectionAuth(overTcp, this.credentials, this.logger, remote),
         },
-        server: { host: this.options.host, port: this.boundPort ?? 0, startedAt: this.startedAt, dataDir },
+        server: {
+          host: tcp?.host ?? DEFAULT_TCP_HOST,
+          port: this.boundPort ?? 0,
+          startedAt: this.startedAt,
+          dataDir,
+        },
         shutdown: this.shutdown.signal,
       };
       const connection = new Connection(socket, context, this.dispatcher, this.logger, () =>
@@ -150,79 +187,93 @@ export class MongoWireServer {
       );
       this.connections.add(connection);
     };
-    const server = net.createServer(accept);
-    this.server = server;
     try {
-      await listen(server, { port: this.options.port, host: this.options.host });
-      this.boundPort = (server.address() as net.AddressInfo).port;
+      await this.listenOnUnixSocket((socket) => accept(socket, false));
+      if (tcp) {
+        const server = net.createServer((socket) => accept(socket, true));
+        this.server = server;
+        await listen(server, tcp);
+        this.boundPort = (server.address() as net.AddressInfo).port;
+      }
     } catch (error) {
-      server.close();
+      await Promise.all([this.server, this.socketServer].map((server) => closeServer(server)));
+      await this.removePrivateSocketDir();
       this.ttl.stop();
       this.cursors.close();
       await this.journal?.close();
       this.state = 'closed';
       throw error;
     }
-    if (this.options.unixSocket) {
-      try {
-        await this.listenOnUnixSocket(accept, this.boundPort);
-      } catch (error) {
-        // TCP alone still serves everyone (e.g. a data path too long for a socket name).
-        this.socketServer?.close();
-        this.socketServer = null;
-        this.logger.warn({ err: error }, 'embedded store: no Unix socket; clients use TCP');
-      }
-    }
     this.state = 'running';
     this.logger.info(
-      { uri: this.uri, socket: this.boundSocketPath, durable: dataDir !== null, ms: Date.now() - began },
+      {
+        socket: this.boundSocketPath,
+        tcp: this.tcpUri,
+        durable: dataDir !== null,
+        ms: Date.now() - began,
+      },
       'embedded store listening',
     );
   }
 
-  /** `mongodb://127.0.0.1:PORT/` (valid after start). */
-  get uri(): string {
-    if (this.boundPort === null) throw new Error('the embedded store is not started');
-    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
-    return `mongodb://${host}:${this.boundPort}/`;
+  /** `mongodb://127.0.0.1:PORT/` when listening on TCP (clients must add credentials), else null. */
+  get tcpUri(): string | null {
+    if (this.boundPort === null) return null;
+    const host = this.options.tcp?.host ?? DEFAULT_TCP_HOST;
+    return `mongodb://${host.includes(':') ? `[${host}]` : host}:${this.boundPort}/`;
   }
 
-  get port(): number {
-    if (this.boundPort === null) throw new Error('the embedded store is not started');
+  /** The TCP port, or null when TCP is off. */
+  get port(): number | null {
     return this.boundPort;
   }
 
-  /** The URI for clients on this host: through the Unix socket when there is one, else `uri`. */
+  /** The URI for clients on this host, as this user: through the Unix socket (valid after start). */
   get localUri(): string {
-    return this.boundSocketPath === null ? this.uri : unixSocketUri(this.boundSocketPath);
+    return unixSocketUri(this.socketPath);
   }
 
-  /** The Unix domain socket it also listens on (valid after start), or null. */
-  get socketPath(): string | null {
+  /** The Unix domain socket it listens on (valid after start). */
+  get socketPath(): string {
+    if (this.boundSocketPath === null) throw new Error('the embedded store is not started');
     return this.boundSocketPath;
   }
 
   /**
-   * Listens on the Unix socket (see MongoWireServerOptions.unixSocket). In the data directory, so a
-   * store killed with kill -9 leaves no file behind elsewhere. A socket file already there that
-   * nobody answers on was left by a store that died and is replaced; a live one is left alone.
+   * Listens on the Unix socket (see the class comment). In the data directory when its path can
+   * name a socket, so a store killed with kill -9 leaves no file behind elsewhere; a socket file
+   * already there that nobody answers on was left by a store that died and is replaced.
    */
-  private async listenOnUnixSocket(accept: (socket: net.Socket) => void, port: number): Promise<void> {
+  private async listenOnUnixSocket(accept: (socket: net.Socket) => void): Promise<void> {
     const { dataDir } = this.options;
     const inDataDir = dataDir === null ? null : path.join(path.resolve(dataDir), SOCKET_FILE);
-    // A long-lived store whose data path can't name a socket stays on TCP rather than put its socket
-    // in the shared tmpdir, where a cleaner could delete it and leave the driver unable to reconnect.
-    if (inDataDir !== null && Buffer.byteLength(inDataDir) > MAX_SOCKET_PATH_BYTES)
-      throw new Error(`the data directory's path is too long for a Unix socket name: ${inDataDir}`);
-    const socketPath = inDataDir ?? path.join(os.tmpdir(), `carlinkit-store-${port}.sock`);
-    const existing = await fs.lstat(socketPath).catch(() => null);
-    if (existing?.isSocket() && !(await answers(socketPath))) await fs.rm(socketPath, { force: true });
+    let socketPath: string;
+    if (inDataDir !== null && Buffer.byteLength(inDataDir) <= MAX_SOCKET_PATH_BYTES) {
+      socketPath = inDataDir;
+      const existing = await fs.lstat(socketPath).catch(() => null);
+      if (existing?.isSocket() && !(await answers(socketPath))) await fs.rm(socketPath, { force: true });
+    } else {
+      // mkdtemp: created 0700 with a name nobody could have prepared in advance.
+      this.privateSocketDir = await fs.mkdtemp(path.join(os.tmpdir(), SOCKET_DIR_PREFIX));
+      socketPath = path.join(this.privateSocketDir, SOCKET_FILE);
+      if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
+        throw new Error(
+          `no Unix socket path short enough for the embedded store: ${inDataDir ?? socketPath}; use a shorter DATA_DIR or TMPDIR`,
+        );
+      }
+    }
     const socketServer = net.createServer(accept);
     this.socketServer = socketServer;
     await listen(socketServer, { path: socketPath });
     // Only this user may connect (mongod's default too); closing the server removes the file.
-    await fs.chmod(socketPath, 0o600);
+    await fs.chmod(socketPath, PRIVATE_FILE_MODE);
     this.boundSocketPath = socketPath;
+  }
+
+  private async removePrivateSocketDir(): Promise<void> {
+    if (this.privateSocketDir === null) return;
+    await fs.rm(this.privateSocketDir, { recursive: true, force: true });
+    this.privateSocketDir = null;
   }
 
   /** Stops accepting, lets commands in flight finish, ends connections, then flushes and closes the journal. */
@@ -237,15 +288,12 @@ export class MongoWireServer {
       return;
     }
     this.state = 'closing';
-    const stopped = Promise.all(
-      [this.server, this.socketServer].map((server) =>
-        server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve(),
-      ),
-    );
+    const stopped = Promise.all([this.server, this.socketServer].map((server) => closeServer(server)));
     this.shutdown.abort();
     this.ttl?.stop();
     await Promise.all([...this.connections].map((connection) => connection.close()));
     await stopped;
+    await this.removePrivateSocketDir();
     this.cursors?.close();
     await this.journal?.close();
     this.state = 'closed';
@@ -386,6 +434,11 @@ function answers(socketPath: string): Promise<boolean> {
     });
     probe.once('error', () => resolve(false));
   });
+}
+
+function closeServer(server: net.Server | null): Promise<void> {
+  if (!server?.listening) return Promise.resolve();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 function listen(server: net.Server, options: net.ListenOptions): Promise<void> {

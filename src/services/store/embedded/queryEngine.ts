@@ -3,6 +3,7 @@ import { Aggregator, ProcessingMode, Query } from 'mingo';
 import { asNumber, cloneDocument, isPlainObject } from './bsonValues';
 import type { Collection } from './collection';
 import { MongoCommandError } from './mongoError';
+import { MINGO_OPTIONS } from './mingoOptions';
 import { compileSimpleFilter, type DocumentPredicate } from './simpleFilter';
 import { compileSimpleProjection } from './simpleProjection';
 import type { StorageEngine } from './storageEngine';
@@ -63,7 +64,7 @@ export class QueryEngine {
     return mingoCall(() => {
       // The positional `$` projection needs the query to know which element matched.
       const positional = Object.keys(projection).some((key) => key.endsWith('.$'));
-      const projected = new Query(positional ? filter : {})
+      const projected = new Query(positional ? filter : {}, MINGO_OPTIONS)
         .find(docs.map(cloneDocument), projection)
         .all() as Document[];
       return projected.map(idFirst);
@@ -114,6 +115,7 @@ export class QueryEngine {
 
   private options(db: string, collation?: Document) {
     return {
+      ...MINGO_OPTIONS,
       collation: collation as { locale: string } | undefined,
       // $lookup/$graphLookup read other collections; give them copies so nothing can alter the originals.
       collectionResolver: (name: string): Document[] =>

@@ -1,6 +1,7 @@
 import { ObjectId, serialize, type Document } from 'bson';
 import { update as mingoUpdate } from 'mingo';
 import { cloneDocument, encodeKeyValue, formatValue, isPlainObject } from './bsonValues';
+import { MINGO_OPTIONS } from './mingoOptions';
 import { MongoCommandError } from './mongoError';
 import { mingoCall, type QueryEngine } from './queryEngine';
 import { applySimpleUpdate } from './simpleUpdate';
@@ -106,7 +107,9 @@ export class UpdateApplier {
     for (const [operator, argument] of Object.entries(operators)) {
       if (!isPlainObject(argument)) throw modifierTypeError(operator, argument);
     }
-    return mingoCall(() => mingoUpdate(doc, operators, arrayFilters, condition).length > 0);
+    return mingoCall(
+      () => mingoUpdate(doc, operators, arrayFilters, condition, { queryOptions: MINGO_OPTIONS }).length > 0,
+    );
   }
 }
 

@@ -26,10 +26,10 @@ const DAY = 24 * 3600_000;
 async function storeWithFastTtl(): Promise<TestStore> {
   const server = new EmbeddedMongoServer({ dataDir: null, thread: 'inline', ttlIntervalMs: 50 });
   await server.start();
-  const connection = mongoose.createConnection(server.uri, { dbName: 'retention' });
+  const connection = mongoose.createConnection(server.localUri, { dbName: 'retention' });
   await connection.asPromise();
   return {
-    uri: server.uri,
+    uri: server.localUri,
     connection,
     async close() {
       await connection.close();

@@ -55,8 +55,8 @@ class RawClient {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
-  static async connect(port: number): Promise<RawClient> {
-    const socket = net.connect(port, '127.0.0.1');
+  static async connect(socketPath: string): Promise<RawClient> {
+    const socket = net.connect(socketPath);
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     return new RawClient(socket);
   }
@@ -89,7 +89,7 @@ describe('EmbeddedMongoServer', () => {
   }
 
   async function client(server: EmbeddedMongoServer): Promise<MongoClient> {
-    const mongo = new MongoClient(server.uri, { serverSelectionTimeoutMS: 2_000 });
+    const mongo = new MongoClient(server.localUri, { serverSelectionTimeoutMS: 2_000 });
     await mongo.connect();
     clients.push(mongo);
     return mongo;
@@ -154,13 +154,16 @@ describe('EmbeddedMongoServer', () => {
       );
     });
 
-    it('when started, it also listens on a private Unix socket that localUri reaches, removed on close', async () => {
+    it('when started in memory, it listens on a Unix socket in a private directory of its own that localUri reaches, both removed on close', async () => {
       const server = new EmbeddedMongoServer({ dataDir: null });
       servers.push(server);
       await server.start();
       const socketPath = server.socketPath;
-      assert.ok(socketPath !== null && socketPath.endsWith(`carlinkit-store-${server.port}.sock`));
+      const socketDir = path.dirname(socketPath);
+      assert.ok(socketDir.startsWith(path.join(os.tmpdir(), 'carlinkit-store-')), socketPath);
+      assert.equal((await fs.stat(socketDir)).mode & 0o777, 0o700);
       assert.equal((await fs.stat(socketPath)).mode & 0o777, 0o600);
+      assert.equal(server.port, null, 'no TCP unless asked for');
       assert.equal(server.localUri, `mongodb://${encodeURIComponent(socketPath)}/`);
       const mongo = new MongoClient(server.localUri, { serverSelectionTimeoutMS: 2_000 });
       clients.push(mongo);
@@ -172,12 +175,13 @@ describe('EmbeddedMongoServer', () => {
       clients.length = 0;
       await server.close();
       servers.length = 0;
-      await assert.rejects(fs.stat(socketPath), { code: 'ENOENT' });
+      await assert.rejects(fs.stat(socketDir), { code: 'ENOENT' });
     });
 
     it('when the worker cannot start (the port is taken), start rejects with the reason', async () => {
-      const first = await startServer();
-      const second = new EmbeddedMongoServer({ dataDir: null, port: first.port });
+      const login = { username: 'tools', password: 'a-password-for-this-test-only' };
+      const first = await startServer({ tcp: { port: 0, ...login } });
+      const second = new EmbeddedMongoServer({ dataDir: null, tcp: { port: first.port ?? 0, ...login } });
       await assert.rejects(second.start(), /EADDRINUSE/);
       await second.close();
     });
@@ -186,7 +190,7 @@ describe('EmbeddedMongoServer', () => {
   describe('wire protocol', () => {
     it('when a client opens with a legacy OP_QUERY isMaster, it gets an OP_REPLY describing a standalone server', async () => {
       const server = await startServer();
-      const raw = await RawClient.connect(server.port);
+      const raw = await RawClient.connect(server.socketPath);
       raw.send(opQuery(7, 'admin.$cmd', { isMaster: 1, helloOk: true }));
       const frame = await raw.reply();
       raw.destroy();
@@ -203,7 +207,7 @@ describe('EmbeddedMongoServer', () => {
 
     it('when an OP_MSG carries moreToCome, no reply is sent; the next command is answered normally', async () => {
       const server = await startServer();
-      const raw = await RawClient.connect(server.port);
+      const raw = await RawClient.connect(server.socketPath);
       raw.send(opMsg(1, { endSessions: [], $db: 'admin' }, 2));
       raw.send(opMsg(2, { ping: 1, $db: 'admin' }));
       const frame = await raw.reply();
@@ -215,7 +219,7 @@ describe('EmbeddedMongoServer', () => {
 
     it('when a command arrives split across many small packets, it is reassembled and answered', async () => {
       const server = await startServer();
-      const raw = await RawClient.connect(server.port);
+      const raw = await RawClient.connect(server.socketPath);
       const frame = opMsg(3, { ping: 1, $db: 'admin' });
       for (const byte of frame) raw.send(Buffer.from([byte]));
       const reply = await raw.reply();
@@ -225,7 +229,7 @@ describe('EmbeddedMongoServer', () => {
 
     it('when a client sends garbage, its connection is closed and other clients are unaffected', async () => {
       const server = await startServer();
-      const raw = await RawClient.connect(server.port);
+      const raw = await RawClient.connect(server.socketPath);
       raw.send(Buffer.from([255, 255, 255, 127, 1, 2, 3, 4]));
       await raw.closed;
       const mongo = await client(server);
@@ -234,7 +238,7 @@ describe('EmbeddedMongoServer', () => {
 
     it('when a command fails, the reply has MongoDB error shape: ok 0, errmsg, code, codeName', async () => {
       const server = await startServer();
-      const raw = await RawClient.connect(server.port);
+      const raw = await RawClient.connect(server.socketPath);
       raw.send(opMsg(4, { noSuchThing: 1, $db: 'admin' }));
       const reply = deserialize((await raw.reply()).subarray(21));
       raw.destroy();
@@ -424,13 +428,10 @@ describe('EmbeddedMongoServer', () => {
       );
     });
 
-    it('when a store that died left its socket file behind, the next store on that port replaces it', async () => {
-      const probe = net.createServer();
-      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-      const port = (probe.address() as net.AddressInfo).port;
-      await new Promise<void>((resolve) => probe.close(() => resolve()));
+    it('when a store that died left its socket file in the data directory, the next store replaces it', async () => {
+      const dataDir = await tempDir();
       // A socket file nobody listens on: bound elsewhere, moved into place, its server closed.
-      const stale = path.join(os.tmpdir(), `carlinkit-store-${port}.sock`);
+      const stale = path.join(dataDir, 'store.sock');
       const bound = path.join(await tempDir(), 'dead.sock');
       const dead = net.createServer();
       await new Promise<void>((resolve) => dead.listen(bound, resolve));
@@ -438,38 +439,39 @@ describe('EmbeddedMongoServer', () => {
       await new Promise<void>((resolve) => dead.close(() => resolve()));
       assert.ok((await fs.lstat(stale)).isSocket());
 
-      const server = await startServer({ port });
-      assert.equal(server.socketPath, stale);
-      const mongo = new MongoClient(server.localUri, { serverSelectionTimeoutMS: 2_000 });
-      clients.push(mongo);
-      assert.equal((await mongo.db('admin').command({ ping: 1 })).ok, 1);
-    });
-
-    it('when the data directory path is too long to name a socket, it serves over TCP alone and leaves nothing in tmpdir', async () => {
-      const dataDir = path.join(await tempDir(), 'a-data-directory-with-a-rather-long-name'.repeat(3));
       const server = await startServer({ dataDir });
-      assert.equal(server.socketPath, null);
-      assert.equal(server.localUri, server.uri);
-      await assert.rejects(fs.lstat(path.join(os.tmpdir(), `carlinkit-store-${server.port}.sock`)));
+      assert.equal(server.socketPath, stale);
       const mongo = await client(server);
       assert.equal((await mongo.db('admin').command({ ping: 1 })).ok, 1);
     });
 
-    it('when started with unixSocket false, there is no socket and localUri is the TCP uri', async () => {
-      const server = await startServer({ unixSocket: false });
-      assert.equal(server.socketPath, null);
-      assert.equal(server.localUri, server.uri);
+    it('when the data directory path is too long to name a socket, the socket is in a private directory in tmpdir and there is still no TCP', async () => {
+      const dataDir = path.join(await tempDir(), 'a-data-directory-with-a-rather-long-name'.repeat(3));
+      const server = await startServer({ dataDir });
+      const socketDir = path.dirname(server.socketPath);
+      assert.ok(socketDir.startsWith(path.join(os.tmpdir(), 'carlinkit-store-')), server.socketPath);
+      assert.equal((await fs.stat(socketDir)).mode & 0o777, 0o700);
+      assert.equal(server.port, null);
+      assert.equal(server.tcpUri, null);
+      const mongo = await client(server);
+      await mongo.db('app').collection('x').insertOne({ durable: true });
+      assert.ok((await fs.stat(path.join(dataDir, 'store.journal'))).size > 0);
+      await mongo.close();
+      clients.length = 0;
+      await server.close();
+      servers.length = 0;
+      await assert.rejects(fs.stat(socketDir), { code: 'ENOENT' });
     });
 
-    it('when closed while a client is connected, close resolves and the port stops accepting', async () => {
+    it('when closed while a client is connected, close resolves and the socket stops accepting', async () => {
       const server = await startServer();
       const mongo = await client(server);
       await mongo.db('app').collection('x').insertOne({ a: 1 });
-      const port = server.port;
+      const socketPath = server.socketPath;
       await server.close();
       await assert.rejects(
         new Promise((resolve, reject) =>
-          net.connect(port, '127.0.0.1').once('connect', resolve).once('error', reject),
+          net.connect(socketPath).once('connect', resolve).once('error', reject),
         ),
       );
     });

@@ -29,6 +29,10 @@ function handshake(body: Document, context: CommandContext, legacy: boolean): Do
     readOnly: false,
     ok: 1,
   });
+  // Asked before a login (`saslSupportedMechs: "admin.user"`): the driver then picks SCRAM-SHA-256.
+  const mechanisms = context.connection.auth.mechanisms;
+  if (typeof body.saslSupportedMechs === 'string' && mechanisms.length > 0)
+    reply.saslSupportedMechs = mechanisms;
   return reply;
 }
 
@@ -164,10 +168,12 @@ export const hostInfo: CommandHandler = () => ({
   ok: 1,
 });
 
-export const connectionStatus: CommandHandler = () => ({
-  authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] },
-  ok: 1,
-});
+export const connectionStatus: CommandHandler = (_body, context) => {
+  const users = context.connection.auth.authenticatedUsers;
+  // The one user there is may do everything, like MongoDB's `root`.
+  const roles = users.map((user) => ({ role: 'root', db: user.db }));
+  return { authInfo: { authenticatedUsers: users, authenticatedUserRoles: roles }, ok: 1 };
+};
 
 export const whatsmyuri: CommandHandler = (_body, context) => ({ you: context.connection.remote, ok: 1 });
 

@@ -1,4 +1,5 @@
 import type { Document } from 'bson';
+import type { ConnectionAuth } from '../auth/connectionAuth';
 import type { CursorRegistry } from '../cursorRegistry';
 import type { RawReply } from '../cursorReply';
 import type { QueryEngine } from '../queryEngine';
@@ -17,7 +18,7 @@ export interface CommandContext {
   readonly queries: QueryEngine;
   readonly updates: UpdateApplier;
   readonly cursors: CursorRegistry;
-  readonly connection: { readonly id: number; readonly remote: string };
+  readonly connection: { readonly id: number; readonly remote: string; readonly auth: ConnectionAuth };
   readonly server: {
     readonly host: string;
     readonly port: number;

@@ -5,6 +5,7 @@ import { encodeKeyValue, MISSING, valuesAtPath } from '../bsonValues';
 import { cursorReply, EMPTY_BATCH, type RawReply } from '../cursorReply';
 import { DEFAULT_FIRST_BATCH, serializeBatch, type ServerCursor, type TailState } from '../cursorRegistry';
 import type { Collection } from '../collection';
+import { MINGO_OPTIONS } from '../mingoOptions';
 import { MongoCommandError } from '../mongoError';
 import { mingoCall } from '../queryEngine';
 import { bsonBoolean, bsonDocument, bsonNumber, command, cursorId, parseCommand } from './commandArgs';
@@ -111,7 +112,7 @@ export const find: CommandHandler = (body, context) => {
         `error processing query: ns=${namespace} tailable cursor requested on non capped collection`,
       );
     }
-    const query = mingoCall(() => new Query(filter));
+    const query = mingoCall(() => new Query(filter, MINGO_OPTIONS));
     const projection = args.projection;
     tail = {
       collection,
@@ -216,7 +217,7 @@ export const distinct: CommandHandler = (body, context) => {
   }
   // The server answers in BSON order (it collects into an ordered set).
   const sorted = mingoCall(() =>
-    new Query({})
+    new Query({}, MINGO_OPTIONS)
       .find(values.map((value) => ({ value })))
       .sort({ value: 1 })
       .all(),
