@@ -198,7 +198,7 @@ async function main(): Promise<void> {
       path.join(__dirname, 'ticketsLoad.ts'),
       [
         JSON.stringify({
-          uri: server.uri,
+          uri: server.localUri,
           maxSeconds: LOAD_MAX_SECONDS,
           concurrency: LOAD_CONCURRENCY,
           firstIndex: 3_000_000,
