@@ -23,6 +23,9 @@ import { TicketService } from './services/tickets/ticketService';
 import { TicketOutbox } from './services/tickets/ticketOutbox';
 import { NotificationDispatcher } from './services/notifications/notificationDispatcher';
 import { ticketRoutes } from './bot/routes/ticketRoutes';
+import { agentRoutes } from './bot/routes/agentRoutes';
+import { AgentAccounts } from './services/agents/agentAccounts';
+import { AgentSessions } from './services/agents/agentSessions';
 
 export interface AppOptions {
   logger: Logger;
@@ -126,7 +129,31 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     workers.push(...sms.workers);
 
     // Back office (/api/tickets), and the customers' SMS about their tickets from the tickets' outbox.
-    registrars.push(ticketRoutes({ tickets, config, logger: logger.child({ component: 'backoffice' }) }));
+    // Agent accounts and sessions (the console's sign-in); the back office takes a session too.
+    const clock = options.now ? { clock: { now: options.now } } : {};
+    const agentSessions = new AgentSessions({
+      connection: database.connection,
+      settings: config.agentSessions,
+      ...clock,
+    });
+    const agentAccounts = new AgentAccounts({
+      connection: database.connection,
+      sessions: agentSessions,
+      ...clock,
+    });
+    await agentSessions.init();
+    await agentAccounts.init();
+    registrars.push(
+      agentRoutes({
+        accounts: agentAccounts,
+        sessions: agentSessions,
+        config,
+        logger: logger.child({ component: 'agents' }),
+      }),
+    );
+    registrars.push(
+      ticketRoutes({ tickets, config, agentSessions, logger: logger.child({ component: 'backoffice' }) }),
+    );
     workers.push(
       new NotificationDispatcher(
         {

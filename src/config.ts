@@ -84,6 +84,8 @@ const environmentSchema = z
     MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
     MicrosoftAppTenantId: optionalString,
 
+    AGENT_SESSION_IDLE_MINUTES: positiveInt.default(60),
+    AGENT_SESSION_MAX_HOURS: positiveInt.default(12),
     BACKOFFICE_TOKEN: optionalString.pipe(
       z.string().min(24, 'must be at least 24 characters (use a long random value)').optional(),
     ),
@@ -252,6 +254,8 @@ export interface AppConfig {
     readonly MicrosoftAppTenantId: string | undefined;
   };
   readonly backoffice: { readonly token: string | undefined };
+  /** Agent console sign-in sessions: ended after `idleMinutes` without a request, and `maxHours` after sign-in whatever happens. */
+  readonly agentSessions: { readonly idleMinutes: number; readonly maxHours: number };
   readonly repairs: { readonly holidays: readonly string[]; readonly turnaroundBusinessDays: number };
   /** Customer notifications (the tickets' outbox): how often to poll, and attempts before one is marked failed. */
   readonly notifications: { readonly pollIntervalMs: number; readonly maxAttempts: number };
@@ -364,6 +368,7 @@ export function loadConfig(
       MicrosoftAppTenantId: env.MicrosoftAppTenantId,
     },
     backoffice: { token: env.BACKOFFICE_TOKEN },
+    agentSessions: { idleMinutes: env.AGENT_SESSION_IDLE_MINUTES, maxHours: env.AGENT_SESSION_MAX_HOURS },
     repairs: { holidays: env.REPAIR_HOLIDAYS, turnaroundBusinessDays: env.TURNAROUND_BUSINESS_DAYS },
     notifications: {
       pollIntervalMs: env.NOTIFICATION_POLL_INTERVAL_MS,

@@ -1,12 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import restify, { type Next, type Request, type RequestHandler, type Response } from 'restify';
+import restify, { type Next, type Request, type RequestHandler, type Response, type Server } from 'restify';
 import { z } from 'zod';
 import type { AppConfig } from '../../config';
+import type { AgentSessions, AuthenticatedAgent } from '../../services/agents/agentSessions';
 import { UnauthorizedError, ValidationError } from '../../services/errors';
 import type { Logger } from '../../services/logging/logger';
 import { parseInput } from '../../services/tickets/parseInput';
 import type { TicketService } from '../../services/tickets/ticketService';
 import type { TicketActionType, TicketView } from '../../services/tickets/types';
+import { hasAgentCookie, noStore, requireAgent } from '../http/agentSession';
 import { sendError } from '../http/errors';
 import { route } from '../http/route';
 import type { RouteRegistrar } from '../server';
@@ -15,7 +17,12 @@ export interface TicketRoutesDeps {
   tickets: TicketService;
   config: Pick<AppConfig, 'backoffice' | 'http'>;
   logger: Logger;
+  /** Set → a signed-in agent's session (cookie + X-CSRF-Token) is accepted as well as the bearer token. */
+  agentSessions?: AgentSessions;
 }
+
+/** /api/tickets for scripts with the bearer token; /agent/api/tickets for the console (its cookie's Path is /agent). */
+const PREFIXES = ['/api/tickets', '/agent/api/tickets'] as const;
 
 /** URL segment → lifecycle action (see src/services/tickets/lifecycle.ts). */
 export const ACTION_PATHS: Readonly<Record<string, TicketActionType>> = {
@@ -70,28 +77,57 @@ function sendTicket(res: Response, status: number, ticket: TicketView): void {
 }
 
 /**
- * The back-office API under /api/tickets: list, get, create and every lifecycle action. Until the
- * agent console brings accounts it takes one bearer token (BACKOFFICE_TOKEN), compared in constant
- * time; without it every route answers 401 before looking at anything else. The acting agent comes
- * in X-Actor and is written into the ticket's history.
+ * The back-office API under /api/tickets (and /agent/api/tickets): list, get, create and every
+ * lifecycle action. It takes the bearer token BACKOFFICE_TOKEN, compared in constant time, with the
+ * acting agent named in X-Actor; or an agent session (the console's cookie, and its CSRF token on
+ * every POST), whose agent's email is the actor. Without either every route answers 401 before
+ * looking at anything else.
  */
 export function ticketRoutes(deps: TicketRoutesDeps): RouteRegistrar {
-  const { tickets, logger } = deps;
+  const { tickets, logger, agentSessions } = deps;
   const expected = deps.config.backoffice.token ? digest(deps.config.backoffice.token) : undefined;
+  const sessionOf = new WeakMap<Request, AuthenticatedAgent>();
 
   const authenticate: RequestHandler = (req: Request, res: Response, next: Next) => {
     const header = req.header('authorization') ?? '';
+    // A browser's cookie is only looked at when no bearer token is offered: one scheme per request.
+    if (agentSessions && header === '' && hasAgentCookie(req)) {
+      noStore(res);
+      requireAgent(agentSessions, req).then(
+        (session) => {
+          sessionOf.set(req, session);
+          next();
+        },
+        (error: unknown) => {
+          sendError(res, error, logger);
+          next(false);
+        },
+      );
+      return;
+    }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!expected) {
       sendError(
         res,
-        new UnauthorizedError('The back-office API is disabled: BACKOFFICE_TOKEN is not configured'),
+        new UnauthorizedError(
+          agentSessions
+            ? 'Sign in as an agent: BACKOFFICE_TOKEN is not configured, so the back office takes agent sessions only'
+            : 'The back-office API is disabled: BACKOFFICE_TOKEN is not configured',
+        ),
         logger,
       );
       return next(false);
     }
     if (!match || !timingSafeEqual(digest(match[1]), expected)) {
-      sendError(res, new UnauthorizedError('A valid back-office bearer token is required'), logger);
+      sendError(
+        res,
+        new UnauthorizedError(
+          agentSessions
+            ? 'A valid back-office bearer token or an agent session is required'
+            : 'A valid back-office bearer token is required',
+        ),
+        logger,
+      );
       return next(false);
     }
     return next();
@@ -119,16 +155,23 @@ export function ticketRoutes(deps: TicketRoutesDeps): RouteRegistrar {
   };
   const jsonBody = [requireJson, ...parseBody];
 
-  const actorOf = (req: Request): string =>
-    `agent:${parseInput(agentNameSchema, req.header('x-actor'), 'request')}`;
+  const actorOf = (req: Request): string => {
+    const session = sessionOf.get(req);
+    if (session) return `agent:${session.agent.email}`;
+    return `agent:${parseInput(agentNameSchema, req.header('x-actor'), 'request')}`;
+  };
   const bodyOf = (req: Request): Record<string, unknown> =>
     req.body === undefined || req.body === null || req.body === ''
       ? {}
       : parseInput(bodyObjectSchema, req.body, 'body');
 
   return (server) => {
+    for (const base of PREFIXES) registerUnder(server, base);
+  };
+
+  function registerUnder(server: Server, base: string): void {
     server.get(
-      '/api/tickets',
+      base,
       authenticate,
       route(logger, async (req, res) => {
         res.send(200, await tickets.list(listQuery(req.query) as Parameters<TicketService['list']>[0]));
@@ -136,7 +179,7 @@ export function ticketRoutes(deps: TicketRoutesDeps): RouteRegistrar {
     );
 
     server.get(
-      '/api/tickets/:number',
+      `${base}/:number`,
       authenticate,
       route(logger, async (req, res) => {
         sendTicket(res, 200, await tickets.get(paramOf(req, 'number')));
@@ -144,7 +187,7 @@ export function ticketRoutes(deps: TicketRoutesDeps): RouteRegistrar {
     );
 
     server.post(
-      '/api/tickets',
+      base,
       authenticate,
       jsonBody,
       route(logger, async (req, res) => {
@@ -154,14 +197,14 @@ export function ticketRoutes(deps: TicketRoutesDeps): RouteRegistrar {
           idempotencyKey,
           actor,
         });
-        res.header('Location', `/api/tickets/${ticket.ticketNumber}`);
+        res.header('Location', `${base}/${ticket.ticketNumber}`);
         sendTicket(res, 201, await tickets.get(ticket.ticketNumber));
       }),
     );
 
     for (const [path, type] of Object.entries(ACTION_PATHS)) {
       server.post(
-        `/api/tickets/:number/${path}`,
+        `${base}/:number/${path}`,
         authenticate,
         jsonBody,
         route(logger, async (req, res) => {
@@ -184,7 +227,7 @@ export function ticketRoutes(deps: TicketRoutesDeps): RouteRegistrar {
     }
 
     server.post(
-      '/api/tickets/:number/notifications/:id/retry',
+      `${base}/:number/notifications/:id/retry`,
       authenticate,
       route(logger, async (req, res) => {
         const actor = actorOf(req);
@@ -195,7 +238,7 @@ export function ticketRoutes(deps: TicketRoutesDeps): RouteRegistrar {
         );
       }),
     );
-  };
+  }
 }
 
 function paramOf(req: Request, name: string): string {

@@ -141,7 +141,11 @@ export type ParsedRegistration = z.output<typeof registrationInputSchema>;
 export const actorSchema = z
   .string()
   .trim()
-  .regex(/^(customer|system|agent:[A-Za-z0-9._-]{1,64})$/, "must be 'customer', 'system' or 'agent:<name>'");
+  // agent:<X-Actor name> from the bearer-token back office, agent:<email> from an agent session.
+  .regex(
+    /^(customer|system|agent:[A-Za-z0-9._@+-]{1,254})$/,
+    "must be 'customer', 'system' or 'agent:<name or email>'",
+  );
 
 export const idempotencyKeySchema = z
   .string()
