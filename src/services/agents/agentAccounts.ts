@@ -134,7 +134,7 @@ export class AgentAccounts {
     const update: Partial<AgentDoc> = { lastSignInAt: this.now() };
     if (this.hasher.needsRehash(doc.passwordHash)) update.passwordHash = await this.hasher.hash(password);
     const updated = await this.model
-      .findOneAndUpdate({ _id: doc._id, disabled: false }, { $set: update }, { new: true })
+      .findOneAndUpdate({ _id: doc._id, disabled: false }, { $set: update }, { returnDocument: 'after' })
       .lean();
     if (!updated) throw new AccountDisabledError();
     return toView(updated);
