@@ -82,7 +82,9 @@ describe('agent sign-in, sessions and CSRF over HTTP (/agent/api)', () => {
         }),
       ],
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => {
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
     servers.push(server);
     return `http://127.0.0.1:${server.address().port}`;
   }
@@ -107,7 +109,9 @@ describe('agent sign-in, sessions and CSRF over HTTP (/agent/api)', () => {
   after(async () => {
     for (const server of servers) {
       server.server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+      });
     }
     await store.close();
   });
