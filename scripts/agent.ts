@@ -107,7 +107,11 @@ main(process.argv.slice(2)).then(
       error instanceof AppError || error instanceof ConfigError || error instanceof Error
         ? error.message
         : String(error);
-    process.stderr.write(`agent: ${message}\n`);
+    // The embedded store's directory lock: the app (or npm run db) has this DATA_DIR open.
+    const hint = /in use by process/.test(message)
+      ? ' (stop the app using this DATA_DIR first, or set MONGODB_URI to the store it serves)'
+      : '';
+    process.stderr.write(`agent: ${message}${hint}\n`);
     process.exit(error instanceof ConfigError ? 78 : 1);
   },
 );

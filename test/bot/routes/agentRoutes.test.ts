@@ -304,6 +304,11 @@ describe('agent sign-in, sessions and CSRF over HTTP (/agent/api)', () => {
       const anonymous = await call('GET', '/agent/api/session');
       assert.equal(anonymous.status, 401);
       assert.equal(anonymous.body.error?.code, 'unauthorized');
+      // Neither the back-office token nor any other bearer token is an agent session.
+      const bearer = await call('GET', '/agent/api/session', {
+        headers: { authorization: `Bearer ${BACKOFFICE_TOKEN}` },
+      });
+      assert.equal(bearer.status, 401);
       const { cookie, csrf } = await signIn();
       const reply = await call('GET', '/agent/api/session', { cookie });
       assert.equal(reply.status, 200);
