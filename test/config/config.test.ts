@@ -138,6 +138,24 @@ describe('loadConfig', () => {
     );
   });
 
+  it('when the agent session settings are unset they are 60 idle minutes and 12 hours; set, they are used; bad ones are named', () => {
+    assert.deepEqual(loadConfig({}, '/srv/bot').agentSessions, { idleMinutes: 60, maxHours: 12 });
+    assert.deepEqual(
+      loadConfig({ AGENT_SESSION_IDLE_MINUTES: '15', AGENT_SESSION_MAX_HOURS: '9' }, '/srv/bot')
+        .agentSessions,
+      { idleMinutes: 15, maxHours: 9 },
+    );
+    const problems = problemsOf({ AGENT_SESSION_IDLE_MINUTES: '0', AGENT_SESSION_MAX_HOURS: 'long' });
+    assert.ok(
+      problems.some((problem) => problem.startsWith('AGENT_SESSION_IDLE_MINUTES: ')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((problem) => problem.startsWith('AGENT_SESSION_MAX_HOURS: ')),
+      problems.join('\n'),
+    );
+  });
+
   it('when a secret is too short to be safe, it refuses it', () => {
     const problems = problemsOf({ BACKOFFICE_TOKEN: 'short' });
     assert.ok(problems.some((p) => p.startsWith('BACKOFFICE_TOKEN:')));
