@@ -67,7 +67,8 @@ export class AgentAccounts {
   constructor(private readonly deps: AgentAccountsDeps) {
     this.model = agentModel(deps.connection);
     this.hasher = deps.hasher ?? new PasswordHasher();
-    this.now = deps.clock ? () => deps.clock!.now() : () => new Date();
+    const { clock } = deps;
+    this.now = clock ? () => clock.now() : () => new Date();
   }
 
   async init(): Promise<void> {

@@ -44,7 +44,8 @@ export class AgentSessions {
   constructor(private readonly deps: AgentSessionsDeps) {
     this.model = agentSessionModel(deps.connection);
     this.agents = agentModel(deps.connection);
-    this.now = deps.clock ? () => deps.clock!.now() : () => new Date();
+    const { clock } = deps;
+    this.now = clock ? () => clock.now() : () => new Date();
   }
 
   async init(): Promise<void> {
