@@ -137,6 +137,8 @@ describe('agent sign-in, sessions and CSRF over HTTP (/agent/api)', () => {
       csrf?: string;
       headers?: Record<string, string>;
       at?: string;
+      /** Another server's base URL (default: the suite's). */
+      server?: string;
     } = {},
   ): Promise<Reply> {
     const headers: Record<string, string> = { 'x-forwarded-for': options.at ?? ip, ...options.headers };
@@ -145,7 +147,7 @@ describe('agent sign-in, sessions and CSRF over HTTP (/agent/api)', () => {
     let payload: string | undefined = options.raw;
     if (options.body !== undefined) payload = JSON.stringify(options.body);
     if (payload !== undefined) headers['content-type'] ??= 'application/json';
-    const response = await fetch(`${options.headers?.base ?? base}${path}`, {
+    const response = await fetch(`${options.server ?? base}${path}`, {
       method,
       headers,
       body: payload,
@@ -203,7 +205,7 @@ describe('agent sign-in, sessions and CSRF over HTTP (/agent/api)', () => {
       const httpsBase = await start('https://support.example.com');
       const reply = await call('POST', '/agent/api/sign-in', {
         body: { email: 'sam@example.com', password: PASSWORD },
-        headers: { base: httpsBase },
+        server: httpsBase,
       });
       assert.equal(reply.status, 200);
       assert.ok((reply.headers.get('set-cookie') ?? '').split('; ').includes('Secure'));
@@ -396,6 +398,16 @@ describe('agent sign-in, sessions and CSRF over HTTP (/agent/api)', () => {
         (await call('POST', '/agent/api/sign-out', { cookie: second.cookie, csrf: second.csrf })).status,
         204,
       );
+    });
+
+    it('when two instances share the store, a session from one works on the other, and sign-out on one ends it on both', async () => {
+      const other = await start('http://127.0.0.1');
+      const { cookie, csrf } = await signIn();
+      const there = await call('GET', '/agent/api/session', { cookie, server: other });
+      assert.equal(there.status, 200);
+      assert.equal(there.body.csrfToken, csrf);
+      assert.equal((await call('POST', '/agent/api/sign-out', { cookie, csrf, server: other })).status, 204);
+      assert.equal((await call('GET', '/agent/api/session', { cookie })).status, 401);
     });
 
     it('when a browser signs in again with its old cookie, the old session ends', async () => {
