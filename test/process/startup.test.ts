@@ -65,7 +65,8 @@ describe('process start-up', function () {
       });
       const port = await listening;
       assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      // 'close', not 'exit': the last log lines can still be in the pipe when the process has exited.
+      const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
       const messages = events.map((event) => event.msg);

@@ -51,6 +51,13 @@ async function runCli(dataDir: string): Promise<Run> {
   return run;
 }
 
+/** Polls a condition that another stream will make true (bounded: gives up after 10 s, then the assertion says why). */
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let waited = 0; waited < 10_000 && !condition(); waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('npm run db', function () {
   this.timeout(120_000);
   let parent: string;
@@ -96,6 +103,11 @@ describe('npm run db', function () {
     const second = await runCli(dataDir);
     runs.push(second);
     assert.ok(!second.stdout.includes(login.password) && !second.stderr.includes(login.password));
+    // stdout and stderr are separate pipes: the notice on stderr can arrive after the URIs on stdout.
+    await waitUntil(
+      () =>
+        /password in .*store-credentials\.json/.test(second.stderr) && /TCP: mongodb:/.test(second.stderr),
+    );
     assert.match(second.stderr, /password in .*store-credentials\.json/);
     const tcpNow = /TCP: mongodb:\/\/[^@]+@([^/]+)\//.exec(second.stderr)?.[1];
     assert.ok(tcpNow, second.stderr);
