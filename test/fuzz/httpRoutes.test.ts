@@ -9,6 +9,7 @@ import { createApp, type App } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { registration } from '../fixtures/tickets';
 import { FakeTwilioApi } from '../support/fakeTwilio';
+import { recordFigures } from '../faults/support/report';
 import { memoryLogger } from '../support/silentLogger';
 import { startTestStore, type TestStore } from '../support/testStore';
 
@@ -190,8 +191,8 @@ describe('Fuzzing the HTTP routes with hostile input (fast-check, seeded)', func
     process.stdout.write(
       `      ${figures.requests} hostile requests (seed ${SEED}); statuses ${statuses.map(([status, count]) => `${status}×${count}`).join(', ')}\n`,
     );
+    // Only when asked (npm run test:fuzz): a plain npm test leaves the working tree alone.
     if (process.env.RELIABILITY_REPORT) {
-      const { recordFigures } = await import('../faults/support/report');
       recordFigures('fuzz', 'httpRoutes', {
         seed: SEED,
         requests: figures.requests,
