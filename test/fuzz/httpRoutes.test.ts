@@ -155,6 +155,8 @@ describe('Fuzzing the HTTP routes with hostile input (fast-check, seeded)', func
         TWILIO_API_BASE_URL: fake.baseUrl,
         BACKOFFICE_TOKEN,
         DIRECTLINE_TOKENS_PER_MINUTE: '100000',
+        DIRECTLINE_TOKENS_PER_MINUTE_GLOBAL: '100000',
+        WEBCHAT_MAX_MESSAGES: '100000',
       }),
       { logger: logger.logger },
     );

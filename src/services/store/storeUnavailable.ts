@@ -20,9 +20,13 @@ export function isStoreUnavailable(error: unknown): boolean {
       return true;
     // mongoose's "Operation `x.y()` buffering timed out after 10000ms" has no class of its own.
     if (current instanceof mongoose.Error && /buffering timed out/.test(current.message)) return true;
-    // A bulk write (insertMany) that failed on the network keeps the driver's error as errorResponse.
-    const wrapper = current as { cause?: unknown; errorResponse?: unknown };
-    current = wrapper.cause ?? (wrapper.errorResponse instanceof Error ? wrapper.errorResponse : undefined);
+    // A bulk write (insertMany) that failed on the network keeps the driver's error as errorResponse;
+    // botbuilder-dialogs wraps a dialog's error in a DialogContextError that keeps it as `error`.
+    const wrapper = current as { cause?: unknown; error?: unknown; errorResponse?: unknown };
+    current =
+      wrapper.cause ??
+      (wrapper.error instanceof Error ? wrapper.error : undefined) ??
+      (wrapper.errorResponse instanceof Error ? wrapper.errorResponse : undefined);
   }
   return false;
 }
