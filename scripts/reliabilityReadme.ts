@@ -168,7 +168,8 @@ if (values.write) {
   const updated =
     start >= 0 && end > start
       ? `${readme.slice(0, start)}${section}${readme.slice(end + END.length)}`
-      : readme.replace(/\n## Benchmarks\n/, `\n${section}\n\n## Benchmarks\n`);
+      : // A function, so the `$` in the section is not read as a replacement pattern.
+        readme.replace(/\n## Benchmarks\n/, () => `\n${section}\n\n## Benchmarks\n`);
   writeFileSync(readmePath, updated);
   console.log('README.md: Reliability section written');
 } else {
