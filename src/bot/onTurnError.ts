@@ -3,6 +3,7 @@ import type { ChannelRenderer } from '../dialogs/rendering/channelRenderer';
 import { wordsFor, type DialogWording } from '../dialogs/wording/dialogWording';
 import type { Logger } from '../services/logging/logger';
 import { ETagConflictError } from '../services/store/mongoStorage';
+import { isStoreUnavailable } from '../services/store/storeUnavailable';
 
 export type OnTurnError = (context: TurnContext, error: Error) => Promise<void>;
 
@@ -23,6 +24,8 @@ export function createOnTurnError(deps: OnTurnErrorDeps): OnTurnError {
   return async (context, error) => {
     const activity = context.activity;
     const conflict = error instanceof ETagConflictError;
+    // The database is away: the state is not broken, only unreachable; keep it for the retry.
+    const unavailable = !conflict && isStoreUnavailable(error);
     deps.logger.error(
       {
         err: error,
@@ -30,11 +33,15 @@ export function createOnTurnError(deps: OnTurnErrorDeps): OnTurnError {
         channelId: activity.channelId,
         activityId: activity.id,
       },
-      conflict ? 'turn lost to a concurrent turn' : 'turn failed',
+      conflict
+        ? 'turn lost to a concurrent turn'
+        : unavailable
+          ? 'turn failed: store unavailable'
+          : 'turn failed',
     );
     deps.renderer.discard(context);
     try {
-      if (!conflict) await deps.conversationState.delete(context);
+      if (!conflict && !unavailable) await deps.conversationState.delete(context);
     } catch (deleteError) {
       deps.logger.error(
         { err: deleteError, conversationId: activity.conversation?.id },
@@ -43,7 +50,11 @@ export function createOnTurnError(deps: OnTurnErrorDeps): OnTurnError {
     }
     try {
       const words = wordsFor(deps.wording, context);
-      await context.sendActivity(words.text(conflict ? 'system.concurrentTurn' : 'system.apology'));
+      await context.sendActivity(
+        words.text(
+          conflict ? 'system.concurrentTurn' : unavailable ? 'system.storeUnavailable' : 'system.apology',
+        ),
+      );
     } catch (sendError) {
       deps.logger.error(
         { err: sendError, conversationId: activity.conversation?.id },

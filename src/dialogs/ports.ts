@@ -21,6 +21,8 @@ export interface TicketOperations {
 }
 
 export interface SatisfactionRating {
+  /** Fixed when the rating is asked for, so a repeated rating turn stores it once. */
+  idempotencyKey: string;
   conversationId: string;
   channel: string;
   /** What was rated: 'troubleshooting:<symptom>'. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { TurnContext } from 'botbuilder';
 import {
   ComponentDialog,
@@ -54,6 +55,8 @@ type Pending =
 interface RatingOptions {
   symptom: Symptom;
   productId?: string;
+  /** Saved with the question's turn, before the answer: see SatisfactionRating.idempotencyKey. */
+  ratingId: string;
 }
 
 const categoryChoices = (words: Words): ChoiceSpec[] => [
@@ -313,7 +316,11 @@ export class TroubleshootingDialog extends ComponentDialog {
   }
 
   private ratingOptions(state: WalkState): RatingOptions {
-    return { symptom: state.symptom, ...(state.facts.productId ? { productId: state.facts.productId } : {}) };
+    return {
+      symptom: state.symptom,
+      ...(state.facts.productId ? { productId: state.facts.productId } : {}),
+      ratingId: randomUUID(),
+    };
   }
 
   private async askRating(step: WaterfallStepContext<RatingOptions>): Promise<DialogTurnResult> {
@@ -332,6 +339,7 @@ export class TroubleshootingDialog extends ComponentDialog {
       const activity = step.context.activity;
       try {
         await this.deps.ratings.record({
+          idempotencyKey: `rating:${step.options.ratingId}`,
           conversationId: activity.conversation.id,
           channel: activity.channelId,
           topic: `troubleshooting:${step.options.symptom}`,

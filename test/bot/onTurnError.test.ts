@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import mongoose from 'mongoose';
 import type { TicketOperations } from '../../src/dialogs/ports';
 import { MongoStorage } from '../../src/services/store/mongoStorage';
 import { BotHarness } from '../dialogs/botHarness';
@@ -42,5 +43,25 @@ describe('Turn errors', () => {
     // The other turn's state is still there: the conversation was not reset.
     const stored = await states.findOne({ eTag: 'saved-by-another-turn' });
     assert.ok(stored, 'the concurrent state was kept');
+  });
+
+  it('when the store cannot be reached, it says to try again in a moment and keeps the conversation where it was', async () => {
+    let down = false;
+    const flaky: TicketOperations = {
+      register: (input, options) => harness.tickets.register(input, options),
+      findForCustomer: (query) =>
+        down
+          ? Promise.reject(new mongoose.mongo.MongoNetworkError('connect ECONNREFUSED 127.0.0.1:27017'))
+          : harness.tickets.findForCustomer(query),
+    };
+    const chat = harness.chat({ tickets: flaky });
+    await chat.answers(['Repair status', 'CK-23456789']);
+    down = true;
+    const reply = await chat.say('+1 415 555 0100');
+    assert.match(reply, /having trouble on my side right now[\s\S]*try again in a moment/);
+    assert.doesNotMatch(reply, /lost track/);
+    down = false;
+    // Positive control: the same answer again continues the status check (the state was kept).
+    assert.match(await chat.say('+1 415 555 0100'), /couldn't find|no repair|not find|check the number/i);
   });
 });

@@ -12,6 +12,7 @@ import {
   ValidationError,
 } from '../../services/errors';
 import type { Logger } from '../../services/logging/logger';
+import { isStoreUnavailable } from '../../services/store/storeUnavailable';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -62,6 +63,19 @@ export function toHttpError(error: unknown): {
     const body: ErrorBody = { error: { code: error.code, message: error.message } };
     if (error.details !== undefined) body.error.details = error.details;
     return { status, body, headers };
+  }
+  if (isStoreUnavailable(error)) {
+    // Twilio retries a 5xx webhook; Web Chat shows the message as not sent, to send again.
+    return {
+      status: 503,
+      body: {
+        error: {
+          code: 'unavailable',
+          message: 'We are having trouble on our side right now. Please try again in a moment.',
+        },
+      },
+      headers: { 'Retry-After': '5' },
+    };
   }
   return { status: 500, body: { error: { code: 'internal', message: 'Something went wrong on our side.' } } };
 }

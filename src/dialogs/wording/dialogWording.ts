@@ -160,6 +160,7 @@ export const DIALOG_WORDING = {
   'handoff.afterFailures': ['contact'],
   'system.apology': [],
   'system.concurrentTurn': [],
+  'system.storeUnavailable': [],
   'validation.unknownModel': [],
   'validation.serialNumber': [],
   'validation.dateAmbiguous': [],

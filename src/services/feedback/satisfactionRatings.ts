@@ -8,6 +8,11 @@ import { ValidationError } from '../errors';
  */
 
 export const ratingInputSchema = z.strictObject({
+  /**
+   * Fixed when the rating is asked for (saved with the dialog state): a rating sent again after its
+   * turn was cut off (a crash before the state was saved) is stored once.
+   */
+  idempotencyKey: z.string().trim().min(1).max(200),
   conversationId: z.string().trim().min(1).max(200),
   channel: z.string().trim().min(1).max(40),
   /** What was rated, e.g. 'troubleshooting:connection'. */
@@ -30,6 +35,7 @@ export interface RatingView {
 }
 
 interface RatingDocument {
+  idempotencyKey?: string;
   conversationId: string;
   channel: string;
   topic: string;
@@ -47,6 +53,8 @@ export class SatisfactionRatings {
   ) {
     const schema = new Schema<RatingDocument>(
       {
+        // Sparse: ratings stored before the key existed have none.
+        idempotencyKey: { type: String, unique: true, sparse: true },
         conversationId: { type: String, required: true },
         channel: { type: String, required: true },
         topic: { type: String, required: true, index: true },
@@ -68,7 +76,13 @@ export class SatisfactionRatings {
         `Invalid rating: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
       );
     }
-    await this.model.create({ ...parsed.data, createdAt: this.now() });
+    const { idempotencyKey, ...rating } = parsed.data;
+    // An upsert on the key: the first write wins, a repeat changes nothing.
+    await this.model.collection.updateOne(
+      { idempotencyKey },
+      { $setOnInsert: { idempotencyKey, ...rating, createdAt: this.now() } },
+      { upsert: true },
+    );
   }
 
   /** Ratings for a topic, newest first (for reports and tests). */
