@@ -152,7 +152,9 @@ export function reliabilitySection(): string {
     'Knobs: `FAULT_ROUNDS` (3), `FAULT_CONVERSATIONS` (50), `FAULT_SEED` (random, printed) for',
     '`test:faults`; `FUZZ_RUNS` (25 in `npm test`, 200 in `npm run test:fuzz`) and `FUZZ_SEED`;',
     '`npm run bench:soak -- --minutes N` (default 10). `test:faults` takes about 5 minutes on 2 shared',
-    "cores (most of it the customers' conversations and the lease wait) and runs in CI (`.ci/run`).",
+    "cores (most of it the customers' conversations and the lease wait). CI (`.ci/run`) runs the",
+    '`test:faults:outages` part (store outage, Twilio failing); the kill -9 run stays on demand until',
+    'a ticket SMS cut off by the kill can no longer go out twice.',
     END,
   );
   return lines.join('\n');
