@@ -1,11 +1,14 @@
-import type { Connection } from 'mongoose';
+import { Types, type Connection, type mongo } from 'mongoose';
+import { ConflictError, NotFoundError } from '../errors';
 import type { ClaimedNotification, NotificationOutbox } from '../notifications/notificationOutbox';
-import { ticketModel, type OutboxDoc, type TicketDoc, type TicketModel } from './ticketModel';
+import { withoutUndefined } from '../store/withoutUndefined';
+import { ticketModel, type OutboxDoc, type TicketDoc } from './ticketModel';
 import { outboxUpdate } from './ticketOutboxState';
 
 const MAX_WRITE_ATTEMPTS = 8;
 
 type OutboxFields = Pick<TicketDoc, '_id' | 'ticketNumber' | 'outbox' | 'outboxVersion'>;
+const OUTBOX_FIELDS = { ticketNumber: 1, outbox: 1, outboxVersion: 1 } as const;
 
 /**
  * The notification outbox kept inside the ticket documents. Every write is a compare-and-set on
@@ -13,10 +16,10 @@ type OutboxFields = Pick<TicketDoc, '_id' | 'ticketNumber' | 'outbox' | 'outboxV
  * outbox) never overwrite one another.
  */
 export class TicketOutbox implements NotificationOutbox {
-  private readonly model: TicketModel;
+  private readonly collection: mongo.Collection<TicketDoc>;
 
   constructor(connection: Connection) {
-    this.model = ticketModel(connection);
+    this.collection = ticketModel(connection).collection as unknown as mongo.Collection<TicketDoc>;
   }
 
   async claimDue(options: {
@@ -26,12 +29,11 @@ export class TicketOutbox implements NotificationOutbox {
     limit: number;
   }): Promise<ClaimedNotification[]> {
     const { now, leaseMs, owner, limit } = options;
-    const docs = await this.model
-      .find({ outboxDueAt: { $lte: now } }, { ticketNumber: 1, outbox: 1, outboxVersion: 1 })
+    const docs = (await this.collection
+      .find({ outboxDueAt: { $lte: now } }, { projection: OUTBOX_FIELDS })
       .sort({ outboxDueAt: 1 })
       .limit(limit)
-      .lean<OutboxFields[]>()
-      .exec();
+      .toArray()) as OutboxFields[];
     const claimed: ClaimedNotification[] = [];
     const leaseUntil = new Date(now.getTime() + leaseMs);
     for (const doc of docs) {
@@ -74,7 +76,7 @@ export class TicketOutbox implements NotificationOutbox {
     result: { providerMessageId: string; at: Date },
   ): Promise<void> {
     // Recorded even if our lease ran out meanwhile: it was delivered, and nobody must send it again.
-    await this.modify(notification, (entry) =>
+    await this.modifyClaimed(notification, (entry) =>
       entry.status === 'sent'
         ? undefined
         : {
@@ -93,7 +95,7 @@ export class TicketOutbox implements NotificationOutbox {
     notification: ClaimedNotification,
     result: { at: Date; error: string } & ({ retryAt: Date } | { final: 'failed' | 'suppressed' }),
   ): Promise<void> {
-    await this.modify(notification, (entry) => {
+    await this.modifyClaimed(notification, (entry) => {
       // Someone else owns it now (our lease ran out) or it went through after all.
       if (entry.status !== 'sending' || entry.leaseOwner !== notification.owner) return undefined;
       const base = { ...entry, lastError: result.error, leaseUntil: undefined, leaseOwner: undefined };
@@ -104,7 +106,7 @@ export class TicketOutbox implements NotificationOutbox {
   }
 
   async release(notification: ClaimedNotification, at: Date): Promise<void> {
-    await this.modify(notification, (entry) =>
+    await this.modifyClaimed(notification, (entry) =>
       entry.status !== 'sending' || entry.leaseOwner !== notification.owner
         ? undefined
         : {
@@ -118,42 +120,69 @@ export class TicketOutbox implements NotificationOutbox {
     );
   }
 
-  /** Re-reads and retries on a lost compare-and-set; `change` returns undefined to leave the entry alone. */
-  private async modify(
+  /**
+   * Puts a failed notification back in the queue (after fixing the number, or a long outage).
+   * NotFoundError when the ticket or the notification does not exist, ConflictError unless it failed.
+   */
+  async requeue(ticketNumber: string, notificationId: string, at: Date): Promise<void> {
+    await this.modify({ ticketNumber }, notificationId, 'refuse', (entry) => {
+      if (entry.status !== 'failed')
+        throw new ConflictError(
+          `Notification ${notificationId} is ${entry.status}; only a failed one can be retried`,
+        );
+      return { ...entry, status: 'pending', attempts: 0, nextAttemptAt: at };
+    });
+  }
+
+  private async modifyClaimed(
     notification: ClaimedNotification,
     change: (entry: OutboxDoc) => OutboxDoc | undefined,
   ): Promise<void> {
+    await this.modify({ _id: new Types.ObjectId(notification.sourceId) }, notification.id, 'ignore', change);
+  }
+
+  /**
+   * Re-reads and retries on a lost compare-and-set; `change` returns undefined to leave the entry
+   * alone. A missing ticket or entry is ignored (a claim on a deleted ticket) or refused (NotFound).
+   */
+  private async modify(
+    where: { _id: Types.ObjectId } | { ticketNumber: string },
+    id: string,
+    whenMissing: 'ignore' | 'refuse',
+    change: (entry: OutboxDoc) => OutboxDoc | undefined,
+  ): Promise<void> {
+    const label = 'ticketNumber' in where ? where.ticketNumber : String(where._id);
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
-      const doc = await this.model
-        .findById(notification.sourceId, { ticketNumber: 1, outbox: 1, outboxVersion: 1 })
-        .lean<OutboxFields>()
-        .exec();
-      const entry = doc?.outbox.find((candidate) => candidate.id === notification.id);
-      if (!doc || !entry) return;
+      const doc = (await this.collection.findOne(where, {
+        projection: OUTBOX_FIELDS,
+      })) as OutboxFields | null;
+      const entry = doc?.outbox.find((candidate) => candidate.id === id);
+      if (!doc || !entry) {
+        if (whenMissing === 'ignore') return;
+        throw new NotFoundError(doc ? `Ticket ${label} has no notification ${id}` : `No ticket ${label}`);
+      }
       const changed = change(entry);
       if (!changed) return;
       const outbox = doc.outbox.map((candidate) =>
-        candidate.id === notification.id ? withoutUndefined(changed) : candidate,
+        candidate.id === id ? withoutUndefined(changed) : candidate,
       );
       if (await this.write(doc, outbox)) return;
     }
-    throw new Error(
-      `Outbox: could not record notification ${notification.id} of ${notification.ticketNumber} after ${MAX_WRITE_ATTEMPTS} attempts`,
+    throw new ConflictError(
+      `Ticket ${label}: notification ${id} is being changed by others right now; please try again.`,
     );
   }
 
   private async write(doc: OutboxFields, outbox: OutboxDoc[]): Promise<boolean> {
     const { set, unset } = outboxUpdate(outbox);
-    const result = await this.model
-      .updateOne(
-        { _id: doc._id, outboxVersion: doc.outboxVersion },
-        {
-          $set: set,
-          ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
-          $inc: { outboxVersion: 1 },
-        },
-      )
-      .exec();
+    const result = await this.collection.updateOne(
+      { _id: doc._id, outboxVersion: doc.outboxVersion },
+      {
+        $set: set,
+        ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
+        $inc: { outboxVersion: 1 },
+      },
+    );
     return result.matchedCount === 1;
   }
 }
@@ -163,10 +192,4 @@ function isDue(entry: OutboxDoc, now: Date): boolean {
   if (entry.status === 'sending')
     return entry.leaseUntil !== undefined && entry.leaseUntil.getTime() <= now.getTime();
   return false;
-}
-
-function withoutUndefined(entry: OutboxDoc): OutboxDoc {
-  const copy: Record<string, unknown> = { ...entry };
-  for (const key of Object.keys(copy)) if (copy[key] === undefined) delete copy[key];
-  return copy as unknown as OutboxDoc;
 }
