@@ -164,6 +164,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         {
           pollIntervalMs: config.notifications.pollIntervalMs,
           maxAttempts: config.notifications.maxAttempts,
+          owner: config.instanceId,
           ...(options.now ? { clock: { now: options.now } } : {}),
         },
       ),

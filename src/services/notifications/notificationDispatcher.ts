@@ -11,8 +11,13 @@ export interface DispatcherOptions {
   batchSize?: number;
   /** Sends in flight at once (default 4). */
   concurrency?: number;
-  /** How long a claim lasts; must exceed the sender's own timeout (default 60 s). */
+  /**
+   * How long a claim lasts unless renewed (default 30 s): how long another instance waits before
+   * taking over the work of one that died and did not come back.
+   */
   leaseMs?: number;
+  /** How often the leases of claims still being worked on are renewed (default leaseMs / 3). */
+  renewEveryMs?: number;
   /** Attempts before a notification is marked failed (default 12: with the defaults below, about 4 hours). */
   maxAttempts?: number;
   /** First retry delay (default 10 s), doubled per attempt up to backoffMaxMs (default 1 h). */
@@ -21,7 +26,11 @@ export interface DispatcherOptions {
   /** 0 ≤ x < 1; injectable so tests can pin the jitter. */
   random?: () => number;
   clock?: Clock;
-  /** This dispatcher's name on its claims (default a random id per process). */
+  /**
+   * The instance id on this dispatcher's claims (default a random id per process). Give a live
+   * instance an id no other live instance has, and the same id again when it restarts: it then
+   * reclaims at once what its previous life held when it died (config INSTANCE_ID).
+   */
   owner?: string;
 }
 
@@ -68,7 +77,8 @@ export class NotificationDispatcher {
       pollIntervalMs: options.pollIntervalMs ?? 1_000,
       batchSize: options.batchSize ?? 20,
       concurrency: options.concurrency ?? 4,
-      leaseMs: options.leaseMs ?? 60_000,
+      leaseMs: options.leaseMs ?? 30_000,
+      renewEveryMs: options.renewEveryMs ?? Math.max(1, Math.floor((options.leaseMs ?? 30_000) / 3)),
       maxAttempts: options.maxAttempts ?? 12,
       backoffBaseMs: options.backoffBaseMs ?? 10_000,
       backoffMaxMs: options.backoffMaxMs ?? 3_600_000,
@@ -78,12 +88,34 @@ export class NotificationDispatcher {
     this.owner = options.owner ?? `dispatcher-${randomUUID()}`;
   }
 
-  /** Starts polling; a no-op when already started. */
+  /**
+   * Starts polling, after reclaiming what this instance id held when it last stopped without
+   * finishing (a crash); a no-op when already started.
+   */
   start(): void {
     if (this.started) return;
     this.started = true;
     this.stopping = false;
-    this.schedule(0);
+    this.running = this.recover()
+      .catch((error: unknown) => {
+        // Not fatal: those claims are taken over when their leases run out.
+        this.deps.logger.error({ err: error }, 'notification dispatch: reclaiming own claims failed');
+      })
+      .then(() => {
+        this.running = undefined;
+        this.schedule(0);
+      });
+  }
+
+  /** Makes this instance id's leftover claims due now. Public for tests; start() calls it. */
+  async recover(): Promise<number> {
+    const reclaimed = await this.deps.outbox.reclaim(this.owner, this.clock.now());
+    if (reclaimed > 0)
+      this.deps.logger.info(
+        { reclaimed, owner: this.owner },
+        'notification dispatch: reclaimed own claims after a restart',
+      );
+    return reclaimed;
   }
 
   /** Stops polling and waits for the sends in flight to finish and be recorded. */
@@ -112,19 +144,37 @@ export class NotificationDispatcher {
       limit: this.options.batchSize,
     });
     report.claimed = claimed.length;
+    if (claimed.length === 0) return report;
+    // Still alive and working: keep our leases, so no other instance takes these over meanwhile.
+    const unfinished = new Set(claimed);
+    const renewal = setInterval(() => {
+      const held = [...unfinished];
+      if (held.length === 0) return;
+      const until = new Date(this.clock.now().getTime() + this.options.leaseMs);
+      this.deps.outbox.renew(held, until).catch((error: unknown) => {
+        this.deps.logger.warn({ err: error }, 'notification dispatch: lease renewal failed');
+      });
+    }, this.options.renewEveryMs);
+    renewal.unref();
     const queue = [...claimed];
     const worker = async (): Promise<void> => {
       for (let next = queue.shift(); next; next = queue.shift()) {
         if (this.stopping) {
           // Shutting down: hand it back untried rather than hold it until the lease runs out.
           await this.deps.outbox.release(next, this.clock.now());
+          unfinished.delete(next);
           report.released += 1;
           continue;
         }
         report[await this.deliver(next)] += 1;
+        unfinished.delete(next);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, claimed.length) }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.options.concurrency, claimed.length) }, worker));
+    } finally {
+      clearInterval(renewal);
+    }
     return report;
   }
 

@@ -17,8 +17,9 @@ export interface ClaimedNotification {
 }
 
 /**
- * Where the notifications wait (the tickets' outbox). Claims are leases: an entry claimed by a
- * dispatcher that then dies becomes due again when the lease runs out.
+ * Where the notifications wait (the tickets' outbox). Claims are leases owned by an instance id:
+ * the owner renews them while it works; an entry claimed by an instance that then dies is due
+ * again at once when that instance restarts (reclaim), or when the lease runs out for any other.
  */
 export interface NotificationOutbox {
   /** Atomically leases up to `limit` due notifications to `owner` until now + leaseMs. */
@@ -37,4 +38,11 @@ export interface NotificationOutbox {
   ): Promise<void>;
   /** Gives back a claim that was never tried (shutdown), without counting an attempt. */
   release(notification: ClaimedNotification, at: Date): Promise<void>;
+  /** Extends the leases the claimer still holds on these notifications (it is alive and still working). */
+  renew(notifications: readonly ClaimedNotification[], leaseUntil: Date): Promise<void>;
+  /**
+   * Makes every notification leased to `owner` due again at once: called by an instance as it
+   * starts, for the claims its previous life (same instance id) held when it died. Returns how many.
+   */
+  reclaim(owner: string, now: Date): Promise<number>;
 }

@@ -120,6 +120,47 @@ export class TicketOutbox implements NotificationOutbox {
     );
   }
 
+  async renew(notifications: readonly ClaimedNotification[], leaseUntil: Date): Promise<void> {
+    for (const notification of notifications) {
+      await this.modifyClaimed(notification, (entry) =>
+        entry.status !== 'sending' || entry.leaseOwner !== notification.owner
+          ? undefined
+          : { ...entry, leaseUntil },
+      );
+    }
+  }
+
+  async reclaim(owner: string, now: Date): Promise<number> {
+    const docs = (await this.collection
+      .find(
+        { outboxDueAt: { $exists: true }, outbox: { $elemMatch: { status: 'sending', leaseOwner: owner } } },
+        { projection: { _id: 1, outbox: 1 } },
+      )
+      .toArray()) as Array<Pick<TicketDoc, '_id' | 'outbox'>>;
+    let reclaimed = 0;
+    for (const doc of docs) {
+      for (const held of doc.outbox.filter(
+        (entry) => entry.status === 'sending' && entry.leaseOwner === owner,
+      )) {
+        let changed = false;
+        await this.modify({ _id: doc._id }, held.id, 'ignore', (entry) => {
+          changed = entry.status === 'sending' && entry.leaseOwner === owner;
+          if (!changed) return undefined;
+          // The attempt stays counted: it may have reached the provider, whose idempotency key dedupes it.
+          return {
+            ...entry,
+            status: 'pending',
+            nextAttemptAt: now,
+            leaseUntil: undefined,
+            leaseOwner: undefined,
+          };
+        });
+        if (changed) reclaimed += 1;
+      }
+    }
+    return reclaimed;
+  }
+
   /**
    * Puts a failed notification back in the queue (after fixing the number, or a long outage).
    * NotFoundError when the ticket or the notification does not exist, ConflictError unless it failed.
