@@ -40,6 +40,15 @@ export interface DispatcherDeps {
   logger: Logger;
 }
 
+export type DeliveryOutcome = 'sent' | 'retrying' | 'failed' | 'suppressed' | 'released';
+
+/** What became of one delivery: the provider's id when sent, the error when not. */
+export interface DeliveryResult {
+  outcome: DeliveryOutcome;
+  providerMessageId?: string;
+  error?: SmsSendError;
+}
+
 export interface DispatchReport {
   claimed: number;
   sent: number;
@@ -86,6 +95,11 @@ export class NotificationDispatcher {
     this.random = options.random ?? Math.random;
     this.clock = options.clock ?? systemClock;
     this.owner = options.owner ?? `dispatcher-${randomUUID()}`;
+  }
+
+  /** How long a claim by this dispatcher lasts unless renewed. */
+  get leaseMs(): number {
+    return this.options.leaseMs;
   }
 
   /**
@@ -156,22 +170,36 @@ export class NotificationDispatcher {
       });
     }, this.options.renewEveryMs);
     renewal.unref();
-    const queue = [...claimed];
+    // One queue per recipient whose messages must keep their order (replies); others alone.
+    const groups = new Map<string, ClaimedNotification[]>();
+    for (const notification of claimed) {
+      const key = notification.orderKey ?? `id:${notification.id}`;
+      const group = groups.get(key);
+      if (group) group.push(notification);
+      else groups.set(key, [notification]);
+    }
+    const queue = [...groups.values()];
     const worker = async (): Promise<void> => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        if (this.stopping) {
-          // Shutting down: hand it back untried rather than hold it until the lease runs out.
-          await this.deps.outbox.release(next, this.clock.now());
+      for (let group = queue.shift(); group; group = queue.shift()) {
+        let blocked = false;
+        for (const next of group) {
+          if (this.stopping || blocked) {
+            // Shutting down, or an earlier message to the same recipient must go first: hand it
+            // back untried rather than hold it until the lease runs out.
+            await this.deps.outbox.release(next, this.clock.now());
+            unfinished.delete(next);
+            report.released += 1;
+            continue;
+          }
+          const { outcome } = await this.deliver(next);
+          report[outcome] += 1;
           unfinished.delete(next);
-          report.released += 1;
-          continue;
+          if (outcome === 'retrying') blocked = true;
         }
-        report[await this.deliver(next)] += 1;
-        unfinished.delete(next);
       }
     };
     try {
-      await Promise.all(Array.from({ length: Math.min(this.options.concurrency, claimed.length) }, worker));
+      await Promise.all(Array.from({ length: Math.min(this.options.concurrency, groups.size) }, worker));
     } finally {
       clearInterval(renewal);
     }
@@ -187,10 +215,32 @@ export class NotificationDispatcher {
     return Math.round(exponential * (0.5 + this.random() * 0.5));
   }
 
+  /**
+   * Delivers claims made by the caller itself (a message it just enqueued leased to this owner),
+   * in order, without waiting for a poll. After a temporary failure the rest are handed back, so
+   * the dispatcher later sends them in order; what did not go out stays in the outbox either way.
+   */
+  async deliverNow(claimed: readonly ClaimedNotification[]): Promise<DeliveryResult[]> {
+    const results: DeliveryResult[] = [];
+    let blocked = false;
+    for (const notification of claimed) {
+      if (blocked || this.stopping) {
+        await this.deps.outbox.release(notification, this.clock.now());
+        results.push({ outcome: 'released' });
+        continue;
+      }
+      const result = await this.deliver(notification);
+      results.push(result);
+      if (result.outcome === 'retrying') blocked = true;
+    }
+    return results;
+  }
+
   private async deliver(
     notification: ClaimedNotification,
-  ): Promise<'sent' | 'retrying' | 'failed' | 'suppressed'> {
+  ): Promise<DeliveryResult & { outcome: Exclude<DeliveryOutcome, 'released'> }> {
     const log = {
+      kind: notification.kind,
       ticketNumber: notification.ticketNumber,
       notificationId: notification.id,
       event: notification.event,
@@ -202,6 +252,8 @@ export class NotificationDispatcher {
         to: notification.to,
         body: notification.body,
         idempotencyKey: notification.id,
+        ...(notification.compliance || notification.fresh ? { skipOptOutCheck: true } : {}),
+        ...(notification.fresh && notification.attempts === 1 ? { firstAttempt: true } : {}),
       }));
     } catch (error) {
       const smsError = error instanceof SmsSendError ? error : undefined;
@@ -216,13 +268,13 @@ export class NotificationDispatcher {
           { ...log, reason: description },
           final === 'suppressed' ? 'notification suppressed' : 'notification failed permanently',
         );
-        return final;
+        return { outcome: final, error: smsError ?? new SmsSendError(description, reason, false) };
       }
       // 'not_configured' is this instance's setup, not the notification's fault: keep it queued until SMS is set up.
       if (notification.attempts >= this.options.maxAttempts && reason !== 'not_configured') {
         await this.deps.outbox.markFailed(notification, { at: now, error: description, final: 'failed' });
         this.deps.logger.error({ ...log, reason: description }, 'notification failed after the last attempt');
-        return 'failed';
+        return { outcome: 'failed', error: smsError ?? new SmsSendError(description, reason, true) };
       }
       const retryAt = new Date(now.getTime() + this.backoffMs(notification.attempts));
       await this.deps.outbox.markFailed(notification, { at: now, error: description, retryAt });
@@ -230,11 +282,11 @@ export class NotificationDispatcher {
         { ...log, reason: description, retryAt: retryAt.toISOString() },
         'notification delivery failed; will retry',
       );
-      return 'retrying';
+      return { outcome: 'retrying', error: smsError ?? new SmsSendError(description, reason, true) };
     }
     await this.deps.outbox.markSent(notification, { providerMessageId, at: this.clock.now() });
     this.deps.logger.info({ ...log, providerMessageId }, 'notification sent');
-    return 'sent';
+    return { outcome: 'sent', providerMessageId };
   }
 
   private schedule(delayMs: number): void {

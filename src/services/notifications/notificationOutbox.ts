@@ -1,16 +1,34 @@
 import type { NotificationEvent } from '../tickets/types';
 
-/** A notification the dispatcher has leased and must now deliver. */
+/**
+ * What an outbound message is for: a ticket event's SMS, the reply to an inbound SMS, or a
+ * proactive message (an agent's, a follow-up).
+ */
+export type OutboundKind = 'ticket' | 'reply' | 'proactive';
+
+/** A message the dispatcher has leased and must now deliver. */
 export interface ClaimedNotification {
-  /** Unique per notification; the SMS sender's idempotency key. */
+  /** Unique per message; the SMS sender's idempotency key. */
   id: string;
-  /** Where it lives (the ticket's document id) and, for logs, the ticket number. */
+  /** The outbox it lives in (OutboxStore.name) and where in it (the ticket's document id, or the entry's). */
+  store: string;
   sourceId: string;
-  ticketNumber: string;
-  event: NotificationEvent;
+  kind: OutboundKind;
+  /** For ticket SMS: the ticket number (for logs) and the event. */
+  ticketNumber?: string;
+  event?: NotificationEvent;
   channel: 'sms';
   to: string;
   body: string;
+  /** A STOP / START / HELP answer: sent even to a number that has just opted out. */
+  compliance?: boolean;
+  /**
+   * Claimed as it was written by the instance that wrote it, moments after checking the recipient
+   * (a turn's reply): no earlier attempt exists and the opt-out status is known.
+   */
+  fresh?: boolean;
+  /** Messages with the same key (the recipient of replies) are delivered in order, one at a time. */
+  orderKey?: string;
   /** Delivery attempts including this one. */
   attempts: number;
   owner: string;
@@ -22,6 +40,8 @@ export interface ClaimedNotification {
  * again at once when that instance restarts (reclaim), or when the lease runs out for any other.
  */
 export interface NotificationOutbox {
+  /** Names the store on its claims (ClaimedNotification.store). */
+  readonly name: string;
   /** Atomically leases up to `limit` due notifications to `owner` until now + leaseMs. */
   claimDue(options: {
     now: Date;

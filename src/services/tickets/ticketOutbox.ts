@@ -16,6 +16,7 @@ const OUTBOX_FIELDS = { ticketNumber: 1, outbox: 1, outboxVersion: 1 } as const;
  * outbox) never overwrite one another.
  */
 export class TicketOutbox implements NotificationOutbox {
+  readonly name = 'tickets';
   private readonly collection: mongo.Collection<TicketDoc>;
 
   constructor(connection: Connection) {
@@ -57,7 +58,9 @@ export class TicketOutbox implements NotificationOutbox {
       for (const entry of mine) {
         claimed.push({
           id: entry.id,
+          store: this.name,
           sourceId: String(doc._id),
+          kind: 'ticket',
           ticketNumber: doc.ticketNumber,
           event: entry.event,
           channel: entry.channel,
