@@ -199,10 +199,9 @@ function updateOf(
   const push: Record<string, unknown> = { history: changes.history };
   const inc: Record<string, number> = { version: 1 };
   if (notifications.length > 0) {
-    // Appending never clashes with the dispatcher's rewrites of existing entries, which are
-    // compare-and-set on outboxVersion: bumping it here makes a dispatcher that read before us retry.
+    // Appending never clashes with the dispatcher's changes to existing entries (each guarded by
+    // that entry's own state), so the dispatcher needs no counter of its own.
     push.outbox = notifications.length === 1 ? notifications[0] : { $each: [...notifications] };
-    inc.outboxVersion = 1;
     // Due now; an earlier due time only makes the dispatcher look a little sooner, which is harmless.
     set.outboxDueAt = changes.updatedAt;
   }

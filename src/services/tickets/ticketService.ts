@@ -136,7 +136,6 @@ export class TicketService {
         idempotencyHash,
         status: 'submitted',
         version: 1,
-        outboxVersion: 1,
         product: {
           ...registration.product,
           productId: product.id,
