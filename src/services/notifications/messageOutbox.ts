@@ -104,7 +104,8 @@ export class MessageOutbox implements NotificationOutbox {
 
   /**
    * Stores messages (in order). With `leasedTo`, they are stored already claimed by that owner and
-   * returned as claims to deliver now; an id already stored is left as it is and not returned.
+   * returned as claims to deliver now, unless an earlier message to the same `orderKey` is still
+   * unfinished (then they are stored pending, behind it); an id already stored is left as it is.
    */
   async enqueue(
     messages: readonly OutboundMessage[],
@@ -116,7 +117,17 @@ export class MessageOutbox implements NotificationOutbox {
     },
   ): Promise<ClaimedNotification[]> {
     if (messages.length === 0) return [];
-    const { now, leasedTo } = options;
+    const { now } = options;
+    // An earlier message to the same recipient waiting for a retry goes first: then these wait
+    // for the dispatcher, which sends them in order, instead of being sent now. (One being sent
+    // right now is not waited for: it is about to be recorded, and waiting would delay every
+    // message that follows another closely.)
+    const orderKey = messages[0]?.orderKey;
+    const behind =
+      options.leasedTo !== undefined &&
+      orderKey !== undefined &&
+      (await this.collection.findOne({ orderKey, status: 'pending' }, { projection: { _id: 1 } })) !== null;
+    const leasedTo = behind ? undefined : options.leasedTo;
     const leaseUntil = leasedTo ? new Date(now.getTime() + leasedTo.leaseMs) : undefined;
     const base = now.getTime() * 1_000;
     const docs: MessageDoc[] = messages.map((message) => {

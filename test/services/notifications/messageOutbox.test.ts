@@ -112,6 +112,25 @@ describe('the one outbox: messages and ticket SMS through one dispatcher', () =>
     assert.equal(sms.calls.length, 3);
   });
 
+  it('when a reply to a number is still waiting for a retry, the next turn’s reply to that number waits behind it instead of overtaking it', async () => {
+    const worker = dispatcher();
+    const outbound = new OutboundMessages({ outbox: messages, dispatcher: worker, clock });
+    sms.failures = [outage()];
+    assert.deepEqual(
+      (await outbound.send([reply('reply:SM6:0', 'earlier')])).map((result) => result.outcome),
+      ['retrying'],
+    );
+
+    assert.deepEqual(await outbound.send([reply('reply:SM7:0', 'later')]), [], 'not sent now');
+    assert.equal((await worker.runOnce()).sent, 0);
+    clock.advance(10_000);
+    assert.equal((await worker.runOnce()).sent, 2);
+    assert.deepEqual(
+      sms.sent.map((message) => message.body),
+      ['earlier', 'later'],
+    );
+  });
+
   it('when an instance dies holding replies, its restart sends them at once, while two live dispatchers never send one twice', async () => {
     await messages.enqueue(
       [
