@@ -21,7 +21,6 @@ import { createRecognizer } from './services/recognition/createRecognizer';
 import { MongoStorage } from './services/store/mongoStorage';
 import { TicketService } from './services/tickets/ticketService';
 import { TicketOutbox } from './services/tickets/ticketOutbox';
-import { NotificationDispatcher } from './services/notifications/notificationDispatcher';
 import { ticketRoutes } from './bot/routes/ticketRoutes';
 import { agentRoutes } from './bot/routes/agentRoutes';
 import { AgentAccounts } from './services/agents/agentAccounts';
@@ -115,6 +114,13 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       bot,
       logger: logger.child({ component: 'sms' }),
       ...(options.now ? { now: options.now } : {}),
+      // The one outbox dispatcher delivers the tickets' SMS too, written inside the tickets.
+      outboxes: [new TicketOutbox(database.connection)],
+      dispatch: {
+        pollIntervalMs: config.notifications.pollIntervalMs,
+        maxAttempts: config.notifications.maxAttempts,
+        owner: config.instanceId,
+      },
     });
     registrars.push(sms.registrar);
     registrars.push(
@@ -128,8 +134,8 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     );
     workers.push(...sms.workers);
 
-    // Back office (/api/tickets), and the customers' SMS about their tickets from the tickets' outbox.
-    // Agent accounts and sessions (the console's sign-in); the back office takes a session too.
+    // Back office (/api/tickets). Agent accounts and sessions (the console's sign-in); the back
+    // office takes a session too.
     const clock = options.now ? { clock: { now: options.now } } : {};
     const agentSessions = new AgentSessions({
       connection: database.connection,
@@ -153,20 +159,6 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     );
     registrars.push(
       ticketRoutes({ tickets, config, agentSessions, logger: logger.child({ component: 'backoffice' }) }),
-    );
-    workers.push(
-      new NotificationDispatcher(
-        {
-          outbox: new TicketOutbox(database.connection),
-          sms: sms.sender,
-          logger: logger.child({ component: 'notifications' }),
-        },
-        {
-          pollIntervalMs: config.notifications.pollIntervalMs,
-          maxAttempts: config.notifications.maxAttempts,
-          ...(options.now ? { clock: { now: options.now } } : {}),
-        },
-      ),
     );
     if (sms.middleware) adapter.use(sms.middleware);
 

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -103,6 +104,13 @@ const environmentSchema = z
     TURNAROUND_BUSINESS_DAYS: positiveInt.default(14),
     NOTIFICATION_POLL_INTERVAL_MS: positiveInt.default(1_000),
     NOTIFICATION_MAX_ATTEMPTS: positiveInt.default(12),
+    INSTANCE_ID: optionalString.pipe(
+      z
+        .string()
+        .max(200)
+        .regex(/^[\w.:/@-]+$/, 'letters, digits and . : / @ _ - only')
+        .optional(),
+    ),
 
     CLU_ENDPOINT: optionalString.pipe(httpUrl.optional()),
     CLU_KEY: optionalString,
@@ -259,6 +267,11 @@ export interface AppConfig {
   readonly repairs: { readonly holidays: readonly string[]; readonly turnaroundBusinessDays: number };
   /** Customer notifications (the tickets' outbox): how often to poll, and attempts before one is marked failed. */
   readonly notifications: { readonly pollIntervalMs: number; readonly maxAttempts: number };
+  /**
+   * This process's name on the work it leases (outbox claims). Unique among live instances and the
+   * same after a restart, so a restarted instance takes its own unfinished work back at once.
+   */
+  readonly instanceId: string;
   readonly clu:
     | {
         readonly endpoint: string;
@@ -374,6 +387,10 @@ export function loadConfig(
       pollIntervalMs: env.NOTIFICATION_POLL_INTERVAL_MS,
       maxAttempts: env.NOTIFICATION_MAX_ATTEMPTS,
     },
+    // The embedded store has one process per data directory, so the directory names the instance
+    // across restarts; with a shared MongoDB each replica needs its own (the host name by default).
+    instanceId:
+      env.INSTANCE_ID ?? (env.MONGODB_URI ? os.hostname() : `embedded:${path.resolve(cwd, env.DATA_DIR)}`),
     clu,
     directLine: {
       tokenSecret: env.DIRECTLINE_TOKEN_SECRET,

@@ -12,6 +12,13 @@ export interface SmsMessage {
    * between "sent" and "recorded as sent"; an implementation that can deduplicate should.
    */
   idempotencyKey: string;
+  /**
+   * Send without looking at the opt-out list: a STOP / START / HELP answer (compliance requires it
+   * even to a number that has just opted out), or a turn's reply whose sender was checked moments ago.
+   */
+  skipOptOutCheck?: boolean;
+  /** No earlier attempt used this idempotency key: the sender may skip recording the attempt before it. */
+  firstAttempt?: boolean;
 }
 
 export interface SmsSender {

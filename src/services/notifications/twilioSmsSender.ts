@@ -47,10 +47,10 @@ export class TwilioSmsSender implements SmsSender {
 
   async send(message: SmsMessage): Promise<{ providerMessageId: string }> {
     this.check(message);
-    if (await this.deps.optOuts.isOptedOut(message.to)) {
+    if (!message.skipOptOutCheck && (await this.deps.optOuts.isOptedOut(message.to))) {
       throw new SmsSendError('The recipient has opted out of SMS (STOP)', 'opted_out', false);
     }
-    return this.deliver(message, false);
+    return this.deliver(message, message.firstAttempt === true);
   }
 
   /**

@@ -14,12 +14,9 @@ import type { WarrantyAssessment } from './warranty';
  * customer notifications (the outbox): the store has no multi-document transactions, so a status
  * change, its history entry and its notification are written together in one findOneAndUpdate.
  *
- * Two counters guard concurrent writers:
- * - `version`: the business version, bumped by every lifecycle change; agents send it back (If-Match)
- *   and a stale one is refused;
- * - `outboxVersion`: bumped by every write to `outbox`, so the dispatcher marking a notification
- *   sent and an agent's change never overwrite each other, without the dispatcher's bookkeeping
- *   making agents' versions stale.
+ * One counter guards concurrent writers: `version`, bumped by every lifecycle change; agents send
+ * it back (If-Match) and a stale one is refused. The dispatcher's bookkeeping changes single outbox
+ * entries, each guarded by its own state (TicketOutbox), so it never makes agents' versions stale.
  */
 
 export interface AddressDoc {
@@ -74,7 +71,6 @@ export interface TicketDoc {
   idempotencyHash: string;
   status: TicketStatus;
   version: number;
-  outboxVersion: number;
   product: TicketProduct & {
     /** From the catalogue when registered: later catalogue edits do not change a running claim. */
     warrantyMonths: number;
@@ -180,7 +176,6 @@ const ticketSchema = new Schema<TicketDoc>(
     idempotencyHash: { type: String, required: true },
     status: { type: String, enum: TICKET_STATUSES, required: true },
     version: { type: Number, required: true },
-    outboxVersion: { type: Number, required: true },
     product: {
       productId: { type: String, required: true },
       name: { type: String, required: true },

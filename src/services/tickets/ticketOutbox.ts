@@ -1,22 +1,32 @@
-import type { Connection } from 'mongoose';
+import { Types, type Connection, type mongo } from 'mongoose';
+import { ConflictError, NotFoundError } from '../errors';
 import type { ClaimedNotification, NotificationOutbox } from '../notifications/notificationOutbox';
-import { ticketModel, type OutboxDoc, type TicketDoc, type TicketModel } from './ticketModel';
-import { outboxUpdate } from './ticketOutboxState';
+import { withoutUndefined } from '../store/withoutUndefined';
+import { ticketModel, type OutboxDoc, type TicketDoc } from './ticketModel';
+import { outboxDueAt } from './ticketOutboxState';
 
+type OutboxFields = Pick<TicketDoc, '_id' | 'ticketNumber' | 'outbox' | 'outboxDueAt'>;
+const OUTBOX_FIELDS = { ticketNumber: 1, outbox: 1, outboxDueAt: 1 } as const;
 const MAX_WRITE_ATTEMPTS = 8;
 
-type OutboxFields = Pick<TicketDoc, '_id' | 'ticketNumber' | 'outbox' | 'outboxVersion'>;
-
 /**
- * The notification outbox kept inside the ticket documents. Every write is a compare-and-set on
- * `outboxVersion`, so a claim, a delivery record and an agent's status change (which appends to the
- * outbox) never overwrite one another.
+ * The notification outbox kept inside the ticket documents, so a ticket's change and its SMS are
+ * one atomic write (the store has no multi-document transactions). Every write here changes one
+ * entry, guarded by that entry's state as last read (a compare-and-set on the entry, through the
+ * positional operator): a claim, a delivery record, a lease renewal and an agent's status change
+ * (which appends an entry and bumps the ticket's `version`) never overwrite one another, and the
+ * ticket needs no second counter.
+ *
+ * `outboxDueAt` is a hint for the poll: never later than the earliest time an entry needs the
+ * dispatcher while one is unfinished ($min on every write that makes an entry due); a poll that
+ * finds nothing due puts it right (or removes it when nothing waits).
  */
 export class TicketOutbox implements NotificationOutbox {
-  private readonly model: TicketModel;
+  readonly name = 'tickets';
+  private readonly collection: mongo.Collection<TicketDoc>;
 
   constructor(connection: Connection) {
-    this.model = ticketModel(connection);
+    this.collection = ticketModel(connection).collection as unknown as mongo.Collection<TicketDoc>;
   }
 
   async claimDue(options: {
@@ -26,19 +36,17 @@ export class TicketOutbox implements NotificationOutbox {
     limit: number;
   }): Promise<ClaimedNotification[]> {
     const { now, leaseMs, owner, limit } = options;
-    const docs = await this.model
-      .find({ outboxDueAt: { $lte: now } }, { ticketNumber: 1, outbox: 1, outboxVersion: 1 })
+    const docs = (await this.collection
+      .find({ outboxDueAt: { $lte: now } }, { projection: OUTBOX_FIELDS })
       .sort({ outboxDueAt: 1 })
       .limit(limit)
-      .lean<OutboxFields[]>()
-      .exec();
+      .toArray()) as OutboxFields[];
     const claimed: ClaimedNotification[] = [];
     const leaseUntil = new Date(now.getTime() + leaseMs);
     for (const doc of docs) {
-      if (claimed.length >= limit) break;
-      const mine: OutboxDoc[] = [];
-      const outbox = doc.outbox.map((entry) => {
-        if (claimed.length + mine.length >= limit || !isDue(entry, now)) return entry;
+      const outbox = [...doc.outbox];
+      for (const [index, entry] of outbox.entries()) {
+        if (claimed.length >= limit || !isDue(entry, now)) continue;
         const leased: OutboxDoc = {
           ...entry,
           status: 'sending',
@@ -46,25 +54,24 @@ export class TicketOutbox implements NotificationOutbox {
           leaseUntil,
           leaseOwner: owner,
         };
-        mine.push(leased);
-        return leased;
-      });
-      if (mine.length === 0) continue;
-      // Lost the race (another dispatcher, or an agent's change): the next poll sees the new state.
-      if (!(await this.write(doc, outbox))) continue;
-      for (const entry of mine) {
+        // Lost the race (another dispatcher, or a requeue): the next poll sees the new state.
+        if (!(await this.replace(doc._id, entry, leased))) continue;
+        outbox[index] = leased;
         claimed.push({
           id: entry.id,
+          store: this.name,
           sourceId: String(doc._id),
+          kind: 'ticket',
           ticketNumber: doc.ticketNumber,
           event: entry.event,
           channel: entry.channel,
           to: entry.to,
           body: entry.body,
-          attempts: entry.attempts,
+          attempts: leased.attempts,
           owner,
         });
       }
+      await this.settleDueAt(doc, outbox);
     }
     return claimed;
   }
@@ -74,7 +81,7 @@ export class TicketOutbox implements NotificationOutbox {
     result: { providerMessageId: string; at: Date },
   ): Promise<void> {
     // Recorded even if our lease ran out meanwhile: it was delivered, and nobody must send it again.
-    await this.modify(notification, (entry) =>
+    await this.modify(this.idOf(notification), notification.id, (entry) =>
       entry.status === 'sent'
         ? undefined
         : {
@@ -93,7 +100,7 @@ export class TicketOutbox implements NotificationOutbox {
     notification: ClaimedNotification,
     result: { at: Date; error: string } & ({ retryAt: Date } | { final: 'failed' | 'suppressed' }),
   ): Promise<void> {
-    await this.modify(notification, (entry) => {
+    await this.modify(this.idOf(notification), notification.id, (entry) => {
       // Someone else owns it now (our lease ran out) or it went through after all.
       if (entry.status !== 'sending' || entry.leaseOwner !== notification.owner) return undefined;
       const base = { ...entry, lastError: result.error, leaseUntil: undefined, leaseOwner: undefined };
@@ -104,7 +111,7 @@ export class TicketOutbox implements NotificationOutbox {
   }
 
   async release(notification: ClaimedNotification, at: Date): Promise<void> {
-    await this.modify(notification, (entry) =>
+    await this.modify(this.idOf(notification), notification.id, (entry) =>
       entry.status !== 'sending' || entry.leaseOwner !== notification.owner
         ? undefined
         : {
@@ -118,44 +125,139 @@ export class TicketOutbox implements NotificationOutbox {
     );
   }
 
-  /** Re-reads and retries on a lost compare-and-set; `change` returns undefined to leave the entry alone. */
-  private async modify(
-    notification: ClaimedNotification,
-    change: (entry: OutboxDoc) => OutboxDoc | undefined,
-  ): Promise<void> {
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
-      const doc = await this.model
-        .findById(notification.sourceId, { ticketNumber: 1, outbox: 1, outboxVersion: 1 })
-        .lean<OutboxFields>()
-        .exec();
-      const entry = doc?.outbox.find((candidate) => candidate.id === notification.id);
-      if (!doc || !entry) return;
-      const changed = change(entry);
-      if (!changed) return;
-      const outbox = doc.outbox.map((candidate) =>
-        candidate.id === notification.id ? withoutUndefined(changed) : candidate,
+  async renew(notifications: readonly ClaimedNotification[], leaseUntil: Date): Promise<void> {
+    for (const notification of notifications) {
+      await this.modify(this.idOf(notification), notification.id, (entry) =>
+        entry.status !== 'sending' || entry.leaseOwner !== notification.owner
+          ? undefined
+          : { ...entry, leaseUntil },
       );
-      if (await this.write(doc, outbox)) return;
     }
-    throw new Error(
-      `Outbox: could not record notification ${notification.id} of ${notification.ticketNumber} after ${MAX_WRITE_ATTEMPTS} attempts`,
+  }
+
+  async reclaim(owner: string, now: Date): Promise<number> {
+    const docs = (await this.collection
+      .find(
+        { outboxDueAt: { $exists: true }, outbox: { $elemMatch: { status: 'sending', leaseOwner: owner } } },
+        { projection: { _id: 1 } },
+      )
+      .toArray()) as Array<Pick<TicketDoc, '_id'>>;
+    let reclaimed = 0;
+    for (const doc of docs) {
+      const current =
+        (await this.collection.findOne({ _id: doc._id }, { projection: { outbox: 1 } }))?.outbox ?? [];
+      for (const held of current) {
+        if (held.status !== 'sending' || held.leaseOwner !== owner) continue;
+        // The attempt stays counted: it may have reached the provider, whose idempotency key dedupes it.
+        const changed = await this.modify(doc._id, held.id, (entry) =>
+          entry.status !== 'sending' || entry.leaseOwner !== owner
+            ? undefined
+            : {
+                ...entry,
+                status: 'pending',
+                nextAttemptAt: now,
+                leaseUntil: undefined,
+                leaseOwner: undefined,
+              },
+        );
+        if (changed) reclaimed += 1;
+      }
+    }
+    return reclaimed;
+  }
+
+  /**
+   * Puts a failed notification back in the queue (after fixing the number, or a long outage).
+   * NotFoundError when the ticket or the notification does not exist, ConflictError unless it failed.
+   */
+  async requeue(ticketNumber: string, notificationId: string, at: Date): Promise<void> {
+    const doc = (await this.collection.findOne(
+      { ticketNumber },
+      { projection: { _id: 1, outbox: 1 } },
+    )) as Pick<TicketDoc, '_id' | 'outbox'> | null;
+    if (!doc) throw new NotFoundError(`No ticket ${ticketNumber}`);
+    if (!doc.outbox.some((candidate) => candidate.id === notificationId))
+      throw new NotFoundError(`Ticket ${ticketNumber} has no notification ${notificationId}`);
+    await this.modify(doc._id, notificationId, (entry) => {
+      if (entry.status !== 'failed')
+        throw new ConflictError(
+          `Notification ${notificationId} is ${entry.status}; only a failed one can be retried`,
+        );
+      return { ...entry, status: 'pending', attempts: 0, nextAttemptAt: at };
+    });
+  }
+
+  /**
+   * After a poll: `outboxDueAt` as the entries now stand (removed when nothing waits), only if the
+   * outbox is still exactly as this poll left it (no entry added or changed meanwhile; a writer
+   * that did keeps the hint early enough with $min, and the next poll settles it).
+   */
+  private async settleDueAt(doc: OutboxFields, outbox: readonly OutboxDoc[]): Promise<void> {
+    const due = outboxDueAt(outbox);
+    if (due?.getTime() === doc.outboxDueAt?.getTime()) return;
+    const unchanged = outbox.map((entry) => ({ outbox: { $elemMatch: guardOf(entry) } }));
+    await this.collection.updateOne(
+      {
+        _id: doc._id,
+        outboxDueAt: doc.outboxDueAt,
+        outbox: { $size: outbox.length },
+        ...(unchanged.length > 0 ? { $and: unchanged } : {}),
+      },
+      due ? { $set: { outboxDueAt: due } } : { $unset: { outboxDueAt: '' } },
     );
   }
 
-  private async write(doc: OutboxFields, outbox: OutboxDoc[]): Promise<boolean> {
-    const { set, unset } = outboxUpdate(outbox);
-    const result = await this.model
-      .updateOne(
-        { _id: doc._id, outboxVersion: doc.outboxVersion },
-        {
-          $set: set,
-          ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
-          $inc: { outboxVersion: 1 },
-        },
-      )
-      .exec();
-    return result.matchedCount === 1;
+  /**
+   * Re-reads the entry and retries when it changed meanwhile; `change` returns undefined to leave
+   * it alone. True when this call changed it; false when it (or its ticket) is gone or left alone.
+   */
+  private async modify(
+    ticketId: Types.ObjectId,
+    id: string,
+    change: (entry: OutboxDoc) => OutboxDoc | undefined,
+  ): Promise<boolean> {
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
+      const doc = await this.collection.findOne({ _id: ticketId }, { projection: { outbox: 1 } });
+      const entry = doc?.outbox.find((candidate) => candidate.id === id);
+      if (!entry) return false;
+      const changed = change(entry);
+      if (!changed) return false;
+      if (await this.replace(ticketId, entry, changed)) return true;
+    }
+    throw new ConflictError(`Notification ${id} is being changed by others right now; please try again.`);
   }
+
+  /**
+   * One entry's compare-and-set: replaces `entry` with `next` if it is still as read (every write
+   * to an entry changes its status, attempts or lease), and keeps `outboxDueAt` early enough.
+   */
+  private async replace(ticketId: Types.ObjectId, entry: OutboxDoc, next: OutboxDoc): Promise<boolean> {
+    const guard = guardOf(entry);
+    const due = outboxDueAt([next]);
+    const result = await this.collection.updateOne(
+      { _id: ticketId, outbox: { $elemMatch: guard } },
+      {
+        $set: { 'outbox.$': withoutUndefined(next) },
+        ...(due ? { $min: { outboxDueAt: due } } : {}),
+      },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  private idOf(notification: ClaimedNotification): Types.ObjectId {
+    return new Types.ObjectId(notification.sourceId);
+  }
+}
+
+/** An entry as read: every write to an entry changes its status, attempts or lease. */
+function guardOf(entry: OutboxDoc): Record<string, unknown> {
+  return {
+    id: entry.id,
+    status: entry.status,
+    attempts: entry.attempts,
+    leaseUntil: entry.leaseUntil ?? null,
+    leaseOwner: entry.leaseOwner ?? null,
+  };
 }
 
 function isDue(entry: OutboxDoc, now: Date): boolean {
@@ -163,10 +265,4 @@ function isDue(entry: OutboxDoc, now: Date): boolean {
   if (entry.status === 'sending')
     return entry.leaseUntil !== undefined && entry.leaseUntil.getTime() <= now.getTime();
   return false;
-}
-
-function withoutUndefined(entry: OutboxDoc): OutboxDoc {
-  const copy: Record<string, unknown> = { ...entry };
-  for (const key of Object.keys(copy)) if (copy[key] === undefined) delete copy[key];
-  return copy as unknown as OutboxDoc;
 }

@@ -209,6 +209,71 @@ describe('NotificationDispatcher (outbox on the embedded store)', () => {
     assert.equal(entry?.attempts, 2);
   });
 
+  it('when an instance dies holding a lease, its restart (same instance id) takes the work over at once, before the lease ends', async () => {
+    const ticket = await register();
+    // What a killed process leaves behind: a claim in its name, never finished.
+    const [held] = await new TicketOutbox(store.connection).claimDue({
+      now: clock.now(),
+      leaseMs: 60_000,
+      owner: 'instance-1',
+      limit: 10,
+    });
+    assert.ok(held);
+    const other = dispatcher({ owner: 'instance-2' });
+    assert.equal((await other.runOnce()).claimed, 0, 'control: another live instance respects the lease');
+
+    const restarted = dispatcher({ owner: 'instance-1' });
+    assert.equal(await restarted.recover(), 1);
+    const report = await restarted.runOnce();
+
+    assert.equal(report.sent, 1, 'sent without waiting for the lease to run out');
+    assert.equal(sms.sent[0]?.idempotencyKey, held.id, 'with the same idempotency key as the lost attempt');
+    const [entry] = await outboxOf(ticket.ticketNumber);
+    assert.equal(entry?.status, 'sent');
+    assert.equal(entry?.attempts, 2, 'the lost attempt stays counted');
+  });
+
+  it('when started, a dispatcher reclaims its own leftover claims and sends them on its first poll', async () => {
+    await register();
+    await new TicketOutbox(store.connection).claimDue({
+      now: clock.now(),
+      leaseMs: 60_000,
+      owner: 'instance-1',
+      limit: 10,
+    });
+    const worker = dispatcher({ owner: 'instance-1', pollIntervalMs: 10_000 });
+    worker.start();
+    try {
+      while (sms.sent.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    } finally {
+      await worker.stop();
+    }
+    assert.equal(sms.sent.length, 1);
+  });
+
+  it('when a live dispatcher’s send outlasts its lease, it renews the lease and another live dispatcher never sends the same message', async () => {
+    const ticket = await register();
+    let open!: () => void;
+    sms.gate = new Promise<void>((resolve) => (open = resolve));
+    const slow = dispatcher({ owner: 'a', leaseMs: 60_000, renewEveryMs: 5 });
+    const other = dispatcher({ owner: 'b', leaseMs: 60_000 });
+    const sending = slow.runOnce();
+    while (sms.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    for (let minute = 0; minute < 3; minute += 1) {
+      clock.advance(40_000);
+      // Give the renewal timer a few beats to write the new lease.
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      const report = await other.runOnce();
+      assert.equal(report.claimed, 0, `after ${(minute + 1) * 40} s the lease is still a's`);
+    }
+    open();
+    assert.equal((await sending).sent, 1);
+    assert.equal((await other.runOnce()).claimed, 0);
+    assert.equal(sms.calls.length, 1, 'one send in all');
+    assert.equal((await outboxOf(ticket.ticketNumber))[0]?.status, 'sent');
+  });
+
   it('when stopped during a send, stop() waits for it and records it; the rest of the batch is handed back untried', async () => {
     await Promise.all([register(), register(), register()]);
     let open!: () => void;

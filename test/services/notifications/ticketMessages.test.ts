@@ -1,5 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { SMS_SOFT_LIMIT, renderTicketSms } from '../../../src/services/notifications/ticketMessages';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  DEFAULT_TICKET_SMS_FILE,
+  SMS_SOFT_LIMIT,
+  TicketSmsComposer,
+  renderTicketSms,
+} from '../../../src/services/notifications/ticketMessages';
 import { NOTIFICATION_EVENTS } from '../../../src/services/tickets/types';
 
 const mailingAddress = {
@@ -69,5 +77,50 @@ describe('ticket SMS texts', () => {
       assert.match(body, /CK-7K3P9QX/, event);
       assert.ok(body.length <= SMS_SOFT_LIMIT, `${event}: ${body.length}`);
     }
+  });
+});
+
+describe('ticket SMS wording file', () => {
+  const shipped = JSON.parse(readFileSync(DEFAULT_TICKET_SMS_FILE, 'utf8')) as Record<string, string>;
+  let dir: string;
+
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'ticket-sms-'));
+  });
+
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const write = (texts: Record<string, unknown>): string => {
+    const file = path.join(dir, `texts-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(file, JSON.stringify(texts));
+    return file;
+  };
+
+  it('when support staff change a wording, the SMS says the new words', () => {
+    const composer = TicketSmsComposer.load(
+      write({ ...shipped, closed: 'CarlinKit: {ticketNumber} is done. Thanks!' }),
+    );
+    assert.equal(
+      composer.compose('closed', { ticketNumber: 'CK-7K3P9QX', productModel: '2air' }),
+      'CarlinKit: CK-7K3P9QX is done. Thanks!',
+    );
+  });
+
+  it('when a text drops the ticket number, uses an unknown placeholder or a text is missing, loading fails naming each problem', () => {
+    const file = write({
+      ...shipped,
+      registered: 'CarlinKit: we got your request.',
+      approved: 'CarlinKit: {ticketNumber} mail to {mailingAddress} by {deadline}',
+      closed: undefined,
+    });
+    assert.throws(
+      () => TicketSmsComposer.load(file),
+      (error: Error) =>
+        /registered: must contain \{ticketNumber\}/.test(error.message) &&
+        /approved: unknown placeholder \{deadline\}/.test(error.message) &&
+        /closed/.test(error.message),
+    );
   });
 });

@@ -1,7 +1,8 @@
 import type { Activity } from 'botbuilder';
 import { KeyedSerialQueue } from '../../../services/concurrency/keyedSerialQueue';
 import type { Logger } from '../../../services/logging/logger';
-import { SmsSendError, type SmsMessage } from '../../../services/notifications/smsSender';
+import type { MessageOutbox, OutboundMessage } from '../../../services/notifications/messageOutbox';
+import type { OutboundMessages } from '../../../services/notifications/outboundMessages';
 import type { InboxEntry, InboxOutcome, PlannedReply, SmsInbox } from '../../../services/sms/smsInbox';
 import {
   classifySmsKeyword,
@@ -15,15 +16,6 @@ import { LoadAwareLimiter } from './loadAwareLimiter';
 import { toInboundActivity } from './smsActivity';
 import { renderRepliesAsSms } from './smsRendering';
 
-/** What the processor needs to send: TwilioSmsSender. */
-export interface SmsReplySender {
-  send(message: SmsMessage): Promise<{ providerMessageId: string }>;
-  sendWithoutOptOutCheck(
-    message: SmsMessage,
-    options?: { firstAttempt?: boolean },
-  ): Promise<{ providerMessageId: string }>;
-}
-
 export interface SmsTurns {
   run(activity: Activity): Promise<Array<Partial<Activity>>>;
 }
@@ -33,12 +25,6 @@ export interface SmsInboxProcessorOptions {
   leaseMs?: number;
   /** How often unfinished messages with an expired lease are looked for. */
   scanIntervalMs?: number;
-  /** Waits between quick in-process retries of a reply Twilio refused for a temporary reason. */
-  retryDelaysMs?: readonly number[];
-  /** After the quick retries, when the next scan may try again. */
-  postponeMs?: number;
-  /** Attempts (quick retries excluded) before a message is given up and marked failed. */
-  maxAttempts?: number;
   /**
    * Most turns running at once across all numbers (each number is always one at a time, in order).
    * Fewer run while the event loop lags (LoadAwareLimiter), so webhooks stay quick to answer.
@@ -50,14 +36,15 @@ export interface SmsInboxProcessorOptions {
 export interface SmsInboxProcessorDeps {
   inbox: SmsInbox;
   optOuts: SmsOptOutRegistry;
-  sender: SmsReplySender;
+  /** The one outbox: the replies are handed to it and sent at once (retried by its dispatcher). */
+  outbound: OutboundMessages;
+  /** Where the replies wait: read only to recognise a turn whose replies were already handed over. */
+  messages: Pick<MessageOutbox, 'has'>;
   turns: SmsTurns;
   logger: Logger;
   now?: () => Date;
   options?: SmsInboxProcessorOptions;
 }
-
-type SendOutcome = 'sent' | 'skipped' | 'stop' | 'postponed';
 
 /**
  * Mean event-loop lateness (ms) above which fewer turns run at once. Low on purpose: a mean of a few
@@ -95,9 +82,6 @@ export class SmsInboxProcessor {
     this.options = {
       leaseMs: options.leaseMs ?? 60_000,
       scanIntervalMs: options.scanIntervalMs ?? 15_000,
-      retryDelaysMs: options.retryDelaysMs ?? [250, 1_000, 4_000],
-      postponeMs: options.postponeMs ?? 30_000,
-      maxAttempts: options.maxAttempts ?? 20,
       maxConcurrent: options.maxConcurrent ?? 32,
       split: options.split ?? {},
     };
@@ -174,8 +158,7 @@ export class SmsInboxProcessor {
   private async process(entry: InboxEntry): Promise<void> {
     const { inbox } = this.deps;
     let current = entry;
-    // Fresh: the turn runs in this pass, so no earlier attempt exists for its replies' keys and the
-    // opt-out status was read moments ago.
+    // Fresh: the turn runs in this pass, so the opt-out status is read moments before the replies go.
     const fresh = current.state === 'received';
     if (this.abort.signal.aborted) {
       // Stopping: hand the message back (lease ends now) so the next start takes it up at once.
@@ -197,27 +180,37 @@ export class SmsInboxProcessor {
       }
       current = { ...current, leaseUntil };
     }
+    let outcome = current.outcome;
+    let replies = current.replies;
     if (current.state === 'received') {
-      const plan = await this.plan(current);
-      if (plan.replies.length === 0) {
-        await inbox.finish(current.messageSid, 'done', this.now(), plan.outcome);
+      // Resumed after a crash between handing the replies over and finishing: never run the turn twice.
+      if (current.attempts > 0 && (await this.deps.messages.has(replyId(current.messageSid, 0)))) {
+        await inbox.finish(current.messageSid, 'done', this.now());
         return;
       }
-      if (!(await inbox.planReplies(current.messageSid, plan.outcome, plan.replies, this.now()))) {
+      ({ outcome, replies } = await this.plan(current));
+    }
+    if (replies.length > 0) {
+      // Handed to the outbox before the message counts as done: from here its dispatcher owns them.
+      const results = await this.deps.outbound.send(
+        replies.map((reply, index): OutboundMessage => ({
+          id: replyId(current.messageSid, index),
+          kind: 'reply',
+          to: current.from,
+          body: reply.body,
+          orderKey: current.from,
+          ...(reply.compliance ? { compliance: true } : {}),
+        })),
+        { fresh },
+      );
+      const unsent = results.filter((result) => result.outcome !== 'sent').length;
+      if (unsent > 0)
         this.deps.logger.warn(
-          { messageSid: current.messageSid },
-          'sms turn ran twice; its replies are dropped',
+          { messageSid: current.messageSid, unsent },
+          'sms replies not sent at once; the outbox retries them',
         );
-        return;
-      }
-      current = { ...current, state: 'replying', outcome: plan.outcome, replies: plan.replies };
     }
-    for (const [index, reply] of current.replies.entries()) {
-      const outcome = await this.sendReply(current, index, reply, fresh);
-      if (outcome === 'postponed') return;
-      if (outcome === 'stop') break;
-    }
-    await inbox.finish(current.messageSid, 'done', this.now());
+    await inbox.finish(current.messageSid, 'done', this.now(), outcome);
   }
 
   private async plan(entry: InboxEntry): Promise<{ outcome: InboxOutcome; replies: PlannedReply[] }> {
@@ -253,61 +246,9 @@ export class SmsInboxProcessor {
       return { outcome: 'turn_failed', replies: [{ body: TURN_FAILED_REPLY, compliance: false }] };
     }
   }
+}
 
-  private async sendReply(
-    entry: InboxEntry,
-    index: number,
-    reply: PlannedReply,
-    fresh: boolean,
-  ): Promise<SendOutcome> {
-    const { sender, logger, inbox } = this.deps;
-    const message: SmsMessage = {
-      to: entry.from,
-      body: reply.body,
-      idempotencyKey: `reply:${entry.messageSid}:${index}`,
-    };
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        if (reply.compliance || fresh)
-          await sender.sendWithoutOptOutCheck(message, { firstAttempt: fresh && attempt === 0 });
-        else await sender.send(message);
-        return 'sent';
-      } catch (error) {
-        if (!(error instanceof SmsSendError)) throw error;
-        if (!error.retryable) {
-          logger.warn({ messageSid: entry.messageSid, reason: error.reason }, 'sms reply not sent');
-          return error.reason === 'opted_out' || error.reason === 'invalid_number' ? 'stop' : 'skipped';
-        }
-        const delay = this.options.retryDelaysMs[attempt];
-        if (delay === undefined || !(await this.sleep(delay))) break;
-      }
-    }
-    if (entry.attempts + 1 >= this.options.maxAttempts) {
-      logger.error({ messageSid: entry.messageSid, attempts: entry.attempts + 1 }, 'sms replies given up');
-      await inbox.finish(entry.messageSid, 'failed', this.now());
-    } else {
-      const now = this.now();
-      // Stopping cut the wait short: hand the message back at once for the next start.
-      const delay = this.abort.signal.aborted ? 0 : this.options.postponeMs;
-      await inbox.postpone(entry.messageSid, new Date(now.getTime() + delay), now);
-    }
-    return 'postponed';
-  }
-
-  /** Waits `ms`; false when stop() cut the wait short. */
-  private sleep(ms: number): Promise<boolean> {
-    const signal = this.abort.signal;
-    if (signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, ms);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
+/** A reply's id in the outbox: its idempotency key, the same however often the message is processed. */
+function replyId(messageSid: string, index: number): string {
+  return `reply:${messageSid}:${index}`;
 }

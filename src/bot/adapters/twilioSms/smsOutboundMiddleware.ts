@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DeliveryModes, type Middleware, type ResourceResponse, type TurnContext } from 'botbuilder';
-import type { SmsSender } from '../../../services/notifications/smsSender';
+import type { OutboundMessages } from '../../../services/notifications/outboundMessages';
 import type { SplitOptions } from '../../../services/sms/splitSmsText';
 import { SMS_CHANNEL_ID } from './smsActivity';
 import { renderRepliesAsSms } from './smsRendering';
@@ -8,13 +8,14 @@ import { renderRepliesAsSms } from './smsRendering';
 /**
  * Sends what the bot says in an SMS conversation outside an inbound turn (proactive messages:
  * agent replies after a hand-off, follow-ups through adapter.continueConversationAsync) as SMS to
- * the customer's number, through the same sender (and so the same opt-out check) as every other SMS.
- * Inbound SMS turns use expectReplies and are left alone. Errors reach the caller: an opted-out
- * customer surfaces as SmsSendError('opted_out').
+ * the customer's number, through the one outbox (OutboundMessages): stored, then sent at once; a
+ * temporary failure is retried by the dispatcher instead of being lost. Inbound SMS turns use
+ * expectReplies and are left alone. A permanent refusal reaches the caller: an opted-out customer
+ * surfaces as SmsSendError('opted_out').
  */
 export class SmsOutboundMiddleware implements Middleware {
   constructor(
-    private readonly sender: SmsSender,
+    private readonly outbound: OutboundMessages,
     private readonly split: SplitOptions = {},
   ) {}
 
@@ -26,13 +27,23 @@ export class SmsOutboundMiddleware implements Middleware {
       context.onSendActivities(async (ctx, activities): Promise<ResourceResponse[]> => {
         const to = ctx.activity.from?.role === 'bot' ? ctx.activity.recipient?.id : ctx.activity.from?.id;
         const bodies = renderRepliesAsSms(activities, this.split);
+        if (bodies.length > 0 && !to)
+          throw new Error('SMS conversation reference without the customer number');
         const batch = randomUUID();
-        const ids: string[] = [];
-        for (const [index, body] of bodies.entries()) {
-          if (!to) throw new Error('SMS conversation reference without the customer number');
-          const sent = await this.sender.send({ to, body, idempotencyKey: `proactive:${batch}:${index}` });
-          ids.push(sent.providerMessageId);
-        }
+        const ids = bodies.map((_body, index) => `proactive:${batch}:${index}`);
+        const results = await this.outbound.send(
+          bodies.map((body, index) => ({
+            id: ids[index] ?? '',
+            kind: 'proactive',
+            to: to ?? '',
+            body,
+            orderKey: to,
+          })),
+        );
+        const refused = results.find(
+          (result) => result.outcome === 'failed' || result.outcome === 'suppressed',
+        );
+        if (refused?.error) throw refused.error;
         // One resource id per activity, as the adapter contract expects; SMS bodies do not map 1:1.
         return activities.map((_activity, index) => ({ id: ids[Math.min(index, ids.length - 1)] ?? '' }));
       });

@@ -3,6 +3,14 @@ import type { BotFrameworkAuthentication } from 'botframework-connector';
 import type { Connection } from 'mongoose';
 import type { AppConfig } from '../../../config';
 import type { Logger } from '../../../services/logging/logger';
+import { CombinedOutbox } from '../../../services/notifications/combinedOutbox';
+import { MessageOutbox } from '../../../services/notifications/messageOutbox';
+import {
+  NotificationDispatcher,
+  type DispatcherOptions,
+} from '../../../services/notifications/notificationDispatcher';
+import type { NotificationOutbox } from '../../../services/notifications/notificationOutbox';
+import { OutboundMessages } from '../../../services/notifications/outboundMessages';
 import type { SmsSender } from '../../../services/notifications/smsSender';
 import { TwilioSmsSender } from '../../../services/notifications/twilioSmsSender';
 import { UnconfiguredSmsSender } from '../../../services/notifications/unconfiguredSmsSender';
@@ -25,6 +33,10 @@ export interface TwilioSmsChannelDeps {
   logger: Logger;
   now?: () => Date;
   processor?: SmsInboxProcessorOptions;
+  /** Other outbox stores the one dispatcher delivers from (the tickets' outbox). */
+  outboxes?: readonly NotificationOutbox[];
+  /** The dispatcher's options (poll interval, attempts, backoff, its instance id as `owner`). */
+  dispatch?: Omit<DispatcherOptions, 'clock'>;
 }
 
 /** Same shape as the app's Worker. */
@@ -40,6 +52,10 @@ export interface TwilioSmsChannel {
   readonly registrar: RouteRegistrar;
   /** For notifications: Twilio when configured, else a sender that keeps them queued. */
   readonly sender: SmsSender;
+  /** The one outbox dispatcher: ticket SMS, replies to inbound SMS and proactive messages. */
+  readonly dispatcher: NotificationDispatcher;
+  /** Where replies and proactive messages wait (the tickets' SMS wait in the tickets). */
+  readonly messages: MessageOutbox;
   /** Add to the CloudAdapter (adapter.use) so proactive messages in SMS conversations go out as SMS. */
   readonly middleware: SmsOutboundMiddleware | undefined;
   readonly workers: readonly SmsChannelWorker[];
@@ -49,13 +65,24 @@ export interface TwilioSmsChannel {
 export function createTwilioSmsChannel(deps: TwilioSmsChannelDeps): TwilioSmsChannel {
   const { config, logger } = deps;
   const { accountSid, authToken, fromNumber, messagingServiceSid, apiBaseUrl } = config.twilio;
+  const messages = new MessageOutbox(deps.connection);
+  const outbox = new CombinedOutbox([...(deps.outboxes ?? []), messages]);
+  const dispatcherFor = (sms: SmsSender): NotificationDispatcher =>
+    new NotificationDispatcher(
+      { outbox, sms, logger: logger.child({ component: 'outbox' }) },
+      { ...deps.dispatch, ...(deps.now ? { clock: { now: deps.now } } : {}) },
+    );
   if (!accountSid || !authToken || (!fromNumber && !messagingServiceSid)) {
+    const sender = new UnconfiguredSmsSender();
+    const dispatcher = dispatcherFor(sender);
     return {
       configured: false,
       registrar: twilioSmsNotConfiguredRoutes(logger),
-      sender: new UnconfiguredSmsSender(),
+      sender,
+      dispatcher,
+      messages,
       middleware: undefined,
-      workers: [],
+      workers: [dispatcher],
     };
   }
 
@@ -81,11 +108,18 @@ export function createTwilioSmsChannel(deps: TwilioSmsChannelDeps): TwilioSmsCha
       : {}),
     ...(deps.now ? { now: deps.now } : {}),
   });
+  const dispatcher = dispatcherFor(sender);
+  const outbound = new OutboundMessages({
+    outbox: messages,
+    dispatcher,
+    ...(deps.now ? { clock: { now: deps.now } } : {}),
+  });
   const turns = new SmsTurnRunner(deps.adapter, deps.auth, deps.bot, config.botAuth.MicrosoftAppId);
   const processor = new SmsInboxProcessor({
     inbox,
     optOuts,
-    sender,
+    outbound,
+    messages,
     turns,
     logger,
     ...(deps.now ? { now: deps.now } : {}),
@@ -103,20 +137,21 @@ export function createTwilioSmsChannel(deps: TwilioSmsChannelDeps): TwilioSmsCha
     logger,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const worker: SmsChannelWorker = {
-    name: 'sms-inbox',
-    start: () => processor.start(),
-    stop: async () => {
-      await processor.stop();
-      api.close();
-    },
-  };
+  // Stopped in reverse: the inbox first (its turns hand replies to the dispatcher), then the
+  // dispatcher, then the Twilio client they both send through.
+  const workers: SmsChannelWorker[] = [
+    { name: 'twilio-client', start: () => undefined, stop: () => Promise.resolve(api.close()) },
+    dispatcher,
+    { name: 'sms-inbox', start: () => processor.start(), stop: () => processor.stop() },
+  ];
   return {
     configured: true,
     registrar,
     sender,
-    middleware: new SmsOutboundMiddleware(sender),
-    workers: [worker],
+    dispatcher,
+    messages,
+    middleware: new SmsOutboundMiddleware(outbound),
+    workers,
   };
 }
 

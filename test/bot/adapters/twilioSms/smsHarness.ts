@@ -8,6 +8,7 @@ import {
   createTwilioSmsChannel,
   type TwilioSmsChannel,
 } from '../../../../src/bot/adapters/twilioSms/twilioSmsChannel';
+import type { DispatcherOptions } from '../../../../src/services/notifications/notificationDispatcher';
 import type { SmsInboxProcessorOptions } from '../../../../src/bot/adapters/twilioSms/smsInboxProcessor';
 import { SmsInbox } from '../../../../src/services/sms/smsInbox';
 import { SmsOptOutRegistry } from '../../../../src/services/sms/smsOptOutRegistry';
@@ -48,6 +49,8 @@ export interface HarnessOptions {
   bot?: BotLogic;
   env?: Record<string, string>;
   processor?: SmsInboxProcessorOptions;
+  /** The outbox dispatcher's options (retry backoff, polling). */
+  dispatch?: DispatcherOptions;
   /** Reuse a store (restart scenarios); the harness then leaves it open. */
   store?: TestStore;
   /** Runs before the server starts listening (e.g. seed the inbox). */
@@ -97,7 +100,8 @@ export async function startSmsHarness(options: HarnessOptions = {}): Promise<Sms
     auth,
     bot,
     logger,
-    processor: { retryDelaysMs: [10, 20], postponeMs: 200, scanIntervalMs: 100, ...options.processor },
+    processor: { scanIntervalMs: 100, ...options.processor },
+    dispatch: { pollIntervalMs: 20, backoffBaseMs: 10, backoffMaxMs: 200, ...options.dispatch },
   });
   if (channel.middleware) adapter.use(channel.middleware);
   const { server } = makeServer({

@@ -13,6 +13,7 @@ import {
 import { messageSid, postSignedTwilioForm } from '../../../support/twilioWebhook';
 import { startTestStore } from '../../../support/testStore';
 import { SmsInbox } from '../../../../src/services/sms/smsInbox';
+import { MessageOutbox } from '../../../../src/services/notifications/messageOutbox';
 import { makeServer } from '../../../../src/bot/server';
 import { createTwilioSmsChannel } from '../../../../src/bot/adapters/twilioSms/twilioSmsChannel';
 import { loadConfig } from '../../../../src/config';
@@ -266,7 +267,7 @@ describe('SMS over Twilio', () => {
 
     it('when Twilio stays down beyond the quick retries, the reply is postponed and sent by a later scan', async () => {
       harness = await startSmsHarness({
-        processor: { retryDelaysMs: [5], postponeMs: 100, scanIntervalMs: 50 },
+        dispatch: { pollIntervalMs: 20, backoffBaseMs: 5, backoffMaxMs: 100 },
       });
       harness.fake.failNext({ status: 503, code: 20503, message: 'Service Unavailable' }, 4);
       await harness.text(CUSTOMER, 'hello');
@@ -548,6 +549,74 @@ describe('SMS over Twilio', () => {
         harness = undefined;
         await store.close();
       }
+    });
+  });
+
+  describe('the one outbox', () => {
+    it('when the process died after handing a turn’s replies to the outbox but before finishing the message, the next start sends them once and does not run the turn again', async () => {
+      const store = await startTestStore();
+      try {
+        const sid = messageSid();
+        harness = await startSmsHarness({
+          store,
+          beforeListen: async (seeded) => {
+            const receivedAt = new Date(Date.now() - 120_000);
+            await new SmsInbox(seeded.connection).record(
+              {
+                messageSid: sid,
+                accountSid: ACCOUNT_SID,
+                from: CUSTOMER,
+                to: FROM_NUMBER,
+                body: 'x',
+                media: [],
+                receivedAt,
+              },
+              new Date(receivedAt.getTime() + 60_000),
+            );
+            // As a crashed instance left it: its reply stored, leased to it, never sent.
+            await new MessageOutbox(seeded.connection).enqueue(
+              [
+                {
+                  id: `reply:${sid}:0`,
+                  kind: 'reply',
+                  to: CUSTOMER,
+                  body: 'you said: x',
+                  orderKey: CUSTOMER,
+                },
+              ],
+              { now: receivedAt, leasedTo: { owner: 'crashed-instance', leaseMs: 30_000 } },
+            );
+          },
+        });
+        const [sent] = await harness.fake.waitForMessages(1);
+        assert.equal(sent?.body, 'you said: x');
+        await eventually(async () => assert.equal((await harness!.inbox.get(sid))?.state, 'done'));
+        await settle();
+        assert.equal(harness.turns.length, 0, 'the turn is not run again');
+        assert.equal(harness.fake.messages.length, 1);
+      } finally {
+        await harness?.close();
+        harness = undefined;
+        await store.close();
+      }
+    });
+
+    it('when Twilio is down as an agent’s proactive message goes out, it is kept in the outbox and sent once Twilio is back', async () => {
+      harness = await startSmsHarness();
+      await harness.text(CUSTOMER, 'agent please');
+      await harness.fake.waitForMessages(1);
+      const reference = TurnContext.getConversationReference(harness.turns[0]);
+      harness.fake.failNext({ status: 503, code: 20503, message: 'Service Unavailable' }, 2);
+
+      await harness.adapter.continueConversationAsync('', reference, async (context) => {
+        await context.sendActivity('Hi, this is Lena from CarlinKit support.');
+      });
+
+      const sent = await harness.fake.waitForMessages(2);
+      assert.equal(sent[1]?.body, 'Hi, this is Lena from CarlinKit support.');
+      await settle();
+      assert.equal(harness.fake.messages.length, 2, 'sent once');
+      assert.equal(await harness.channel.messages.countUnfinished(), 0);
     });
   });
 
