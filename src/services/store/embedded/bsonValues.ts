@@ -167,7 +167,19 @@ export function cloneDocument<T>(value: T): T {
   if (value instanceof Date) return new Date(value.getTime()) as T;
   if (isPlainObject(value)) {
     const copy: Document = {};
-    for (const key of Object.keys(value)) copy[key] = cloneDocument<unknown>(value[key]);
+    for (const key of Object.keys(value)) {
+      if (key === '__proto__') {
+        // A stored field named __proto__ is data: assigning it would set the copy's prototype instead.
+        Object.defineProperty(copy, key, {
+          value: cloneDocument<unknown>(value[key]),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else {
+        copy[key] = cloneDocument<unknown>(value[key]);
+      }
+    }
     return copy as T;
   }
   return value;

@@ -1,5 +1,5 @@
 import type { Document } from 'bson';
-import { Query } from 'mingo';
+import { StoreQuery } from './storeOperators';
 import {
   encodeKeyValue,
   formatValue,
@@ -8,7 +8,6 @@ import {
   valuesAtParts,
   valuesAtPath,
 } from './bsonValues';
-import { MINGO_OPTIONS } from './mingoOptions';
 import { MongoCommandError } from './mongoError';
 
 /** The index description as listIndexes shows it: `{ v: 2, key, name, unique?, sparse?, … }`. */
@@ -30,7 +29,7 @@ export class CollectionIndex {
   readonly sparse: boolean;
   /** Only 1/-1/hashed keys are equality-searchable; text/2dsphere specs are kept but never used to find. */
   readonly searchable: boolean;
-  private readonly partial: Query | undefined;
+  private readonly partial: StoreQuery | undefined;
   /** The index's field when it is a single top-level one. */
   private readonly topLevelField: string | null;
   /** Each field's path, split once. */
@@ -48,7 +47,7 @@ export class CollectionIndex {
         direction === 1 || direction === -1 || direction === 'hashed' || typeof direction === 'number',
     );
     const partialFilter: unknown = spec.partialFilterExpression;
-    this.partial = isPlainObject(partialFilter) ? new Query(partialFilter, MINGO_OPTIONS) : undefined;
+    this.partial = isPlainObject(partialFilter) ? new StoreQuery(partialFilter) : undefined;
     this.topLevelField = this.fields.length === 1 && !this.fields[0].includes('.') ? this.fields[0] : null;
     this.paths = this.fields.map((field) => field.split('.'));
   }

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Document } from 'bson';
-import type { Query } from 'mingo';
+import type { StoreQuery as Query } from './storeOperators';
 import type { Collection } from './collection';
 import { encodeBatch, type EncodedBatch } from './cursorReply';
 import { MAX_BSON_OBJECT_SIZE } from './wireProtocol';

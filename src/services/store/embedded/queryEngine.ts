@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
-import { Aggregator, ProcessingMode, Query } from 'mingo';
+import { ProcessingMode } from 'mingo';
+import { StoreAggregator, StoreQuery, WHERE_REFUSED } from './storeOperators';
 import { asNumber, cloneDocument, isPlainObject } from './bsonValues';
 import type { Collection } from './collection';
 import { MongoCommandError } from './mongoError';
@@ -46,8 +47,8 @@ export class QueryEngine {
           spec.filter,
         );
       }
-      // `new Query(…).find()`, not mingo's `find()`, which rebuilds its operator tables on every call.
-      let cursor = new Query(spec.filter, this.options(collection.dbName, spec.collation)).find(source);
+      // `new StoreQuery(…).find()`, not mingo's `find()`, which rebuilds its operator tables on every call.
+      let cursor = new StoreQuery(spec.filter, this.options(collection.dbName, spec.collation)).find(source);
       if (sort) cursor = cursor.sort(sort);
       if (spec.skip) cursor = cursor.skip(spec.skip);
       if (spec.limit) cursor = cursor.limit(spec.limit);
@@ -64,7 +65,7 @@ export class QueryEngine {
     return mingoCall(() => {
       // The positional `$` projection needs the query to know which element matched.
       const positional = Object.keys(projection).some((key) => key.endsWith('.$'));
-      const projected = new Query(positional ? filter : {}, MINGO_OPTIONS)
+      const projected = new StoreQuery(positional ? filter : {})
         .find(docs.map(cloneDocument), projection)
         .all() as Document[];
       return projected.map(idFirst);
@@ -91,20 +92,20 @@ export class QueryEngine {
         ...this.options(db, collation),
         processingMode: readOnly ? ProcessingMode.CLONE_OFF : ProcessingMode.CLONE_INPUT,
       };
-      return new Aggregator(pipeline, options).run<Document>(source);
+      return new StoreAggregator(pipeline, options).run<Document>(source);
     });
   }
 
   /** Runs a pipeline over documents built for this request (they may be changed freely). */
   aggregateOver(db: string, docs: Document[], pipeline: Document[], collation?: Document): Document[] {
     if (pipeline.length === 0) return docs;
-    return mingoCall(() => new Aggregator(pipeline, this.options(db, collation)).run<Document>(docs));
+    return mingoCall(() => new StoreAggregator(pipeline, this.options(db, collation)).run<Document>(docs));
   }
 
   /** Evaluates a pipeline-style update (`u: [ {$set: …} ]`) on one document copy. */
   applyPipeline(db: string, doc: Document, pipeline: Document[]): Document {
     return mingoCall(() => {
-      const [result] = new Aggregator(pipeline, {
+      const [result] = new StoreAggregator(pipeline, {
         ...this.options(db),
         processingMode: ProcessingMode.CLONE_INPUT,
       }).run<Document>([doc]);
@@ -168,6 +169,16 @@ function normaliseSort(sort: Document | undefined): Record<string, 1 | -1> | und
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/** Query operators the store does not implement, with the reason the client sees. */
+const UNSUPPORTED_QUERY_OPERATORS: ReadonlyMap<string, string> = new Map([
+  ['$text', 'is not supported by the embedded store (it has no text indexes); use $regex'],
+  ['$near', 'is not supported by the embedded store (it has no geospatial indexes)'],
+  ['$nearSphere', 'is not supported by the embedded store (it has no geospatial indexes)'],
+  ['$geoWithin', 'is not supported by the embedded store (it has no geospatial queries)'],
+  ['$geoIntersects', 'is not supported by the embedded store (it has no geospatial queries)'],
+  ['$within', 'is not supported by the embedded store (it has no geospatial queries)'],
+]);
+
 /** Turns mingo's errors into the server errors a client would see for the same mistake. */
 export function mingoCall<T>(run: () => T): T {
   try {
@@ -182,7 +193,12 @@ export function mingoCall<T>(run: () => T): T {
 
 export function translateMingoError(error: Error): MongoCommandError {
   const message = error.message;
-  let match = /unregistered pipeline operator (\$\w+)/.exec(message);
+  if (message.includes('$where')) return new MongoCommandError('BadValue', WHERE_REFUSED);
+  let match = /unknown (?:top level |query )?operator:? (\$\w+)/.exec(message);
+  if (match && UNSUPPORTED_QUERY_OPERATORS.has(match[1])) {
+    return new MongoCommandError('BadValue', `${match[1]} ${UNSUPPORTED_QUERY_OPERATORS.get(match[1])}`);
+  }
+  match = /unregistered pipeline operator (\$\w+)/.exec(message);
   if (match) {
     if (match[1] === '$changeStream') {
       return new MongoCommandError(

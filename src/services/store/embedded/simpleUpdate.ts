@@ -165,6 +165,9 @@ export function isEqual(a: unknown, b: unknown): boolean {
   if (left.constructor !== right.constructor) return false;
   if (a instanceof Date) return b instanceof Date && a.getTime() === b.getTime();
   if (a instanceof RegExp) return b instanceof RegExp && a.source === b.source && a.flags === b.flags;
+  // BinData with the same bytes and another subtype is another value (mingo compares bytes only).
+  if ((left as { _bsontype?: unknown })._bsontype === 'Binary' && left.sub_type !== right.sub_type)
+    return false;
   if (Array.isArray(a)) {
     const other = b as unknown[];
     return a.length === other.length && a.every((value: unknown, i) => isEqual(value, other[i]));

@@ -1,10 +1,12 @@
 import { ObjectId, serialize, type Document } from 'bson';
-import { update as mingoUpdate } from 'mingo';
+import { update as mingoUpdate } from 'mingo/updater';
 import { cloneDocument, encodeKeyValue, formatValue, isPlainObject } from './bsonValues';
 import { MINGO_OPTIONS } from './mingoOptions';
 import { MongoCommandError } from './mongoError';
 import { mingoCall, type QueryEngine } from './queryEngine';
 import { applySimpleUpdate } from './simpleUpdate';
+import { STORE_CONTEXT } from './storeOperators';
+import { applySets, planOperatorUpdate } from './updatePaths';
 
 export type UpdateSpec = Document | Document[];
 
@@ -47,12 +49,7 @@ export class UpdateApplier {
           if (simple) return simple;
         }
         const next = cloneDocument(current);
-        const changed = this.runOperators(
-          next,
-          operators,
-          options.arrayFilters,
-          usesPositional(operators) ? options.filter : undefined,
-        );
+        const changed = this.runOperators(next, operators, options.arrayFilters, options.filter);
         return { doc: next, modified: changed };
       }
       case 'replacement': {
@@ -98,18 +95,31 @@ export class UpdateApplier {
     return { _id: _id as unknown, ...rest };
   }
 
+  /**
+   * Applies operators in place: `$set` by the store (exact BSON equality decides "modified"), the
+   * rest by mingo, on the concrete paths the plan resolved. A missing `filter` means an upsert's
+   * new document is being built.
+   */
   private runOperators(
     doc: Document,
     operators: Document,
     arrayFilters: Document[] | undefined,
-    condition: Document | undefined,
+    filter: Document | undefined,
   ): boolean {
     for (const [operator, argument] of Object.entries(operators)) {
       if (!isPlainObject(argument)) throw modifierTypeError(operator, argument);
     }
-    return mingoCall(
-      () => mingoUpdate(doc, operators, arrayFilters, condition, { queryOptions: MINGO_OPTIONS }).length > 0,
-    );
+    return mingoCall(() => {
+      const plan = planOperatorUpdate(doc, operators, { filter, arrayFilters, inserting: !filter });
+      let changed = applySets(doc, plan.sets);
+      if (Object.keys(plan.rest).length > 0) {
+        const fields = mingoUpdate(doc, plan.rest, undefined, undefined, {
+          queryOptions: { ...MINGO_OPTIONS, context: STORE_CONTEXT },
+        });
+        changed = fields.length > 0 || changed;
+      }
+      return changed;
+    });
   }
 }
 
@@ -132,18 +142,6 @@ function modifierTypeError(operator: string, argument: unknown): MongoCommandErr
     'FailedToParse',
     `Modifiers operate on fields but we found type ${type} instead. For example: {$mod: {<field>: ...}} not {${operator}: ${formatValue(argument)}}`,
   );
-}
-
-function usesPositional(operators: Document): boolean {
-  for (const argument of Object.values(operators)) {
-    if (
-      isPlainObject(argument) &&
-      Object.keys(argument).some((path) => path === '$' || path.includes('.$.') || path.endsWith('.$'))
-    ) {
-      return true;
-    }
-  }
-  return false;
 }
 
 function replacementFor(id: unknown, replacement: Document): Document {

@@ -1,12 +1,11 @@
 import type { Document } from 'bson';
-import { Query } from 'mingo';
+import { StoreQuery } from '../storeOperators';
 import { z } from 'zod';
 import { asNumber, encodeKeyValue, formatValue, isPlainObject } from '../bsonValues';
 import { ID_INDEX_NAME, type Collection } from '../collection';
 import type { IndexSpec } from '../collectionIndex';
 import { cursorReply } from '../cursorReply';
 import { DEFAULT_FIRST_BATCH, serializeBatch } from '../cursorRegistry';
-import { MINGO_OPTIONS } from '../mingoOptions';
 import { MongoCommandError } from '../mongoError';
 import { mingoCall } from '../queryEngine';
 import { bsonBoolean, bsonDocument, bsonNumber, command, parseCommand } from './commandArgs';
@@ -300,7 +299,7 @@ export const listCollections: CommandHandler = (body, context) => {
   }));
   if (args.filter && Object.keys(args.filter).length > 0) {
     const filter = args.filter;
-    entries = mingoCall(() => new Query(filter, MINGO_OPTIONS).find(entries).all() as Document[]);
+    entries = mingoCall(() => new StoreQuery(filter).find(entries).all() as Document[]);
   }
   if (args.nameOnly)
     entries = entries.map((entry) => ({ name: entry.name as unknown, type: entry.type as unknown }));

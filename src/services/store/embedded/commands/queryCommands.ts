@@ -1,11 +1,10 @@
 import { Long, type Document } from 'bson';
-import { Query } from 'mingo';
+import { StoreQuery } from '../storeOperators';
 import { z } from 'zod';
 import { encodeKeyValue, MISSING, valuesAtPath } from '../bsonValues';
 import { cursorReply, EMPTY_BATCH, type RawReply } from '../cursorReply';
 import { DEFAULT_FIRST_BATCH, serializeBatch, type ServerCursor, type TailState } from '../cursorRegistry';
 import type { Collection } from '../collection';
-import { MINGO_OPTIONS } from '../mingoOptions';
 import { MongoCommandError } from '../mongoError';
 import { mingoCall } from '../queryEngine';
 import { bsonBoolean, bsonDocument, bsonNumber, command, cursorId, parseCommand } from './commandArgs';
@@ -112,7 +111,7 @@ export const find: CommandHandler = (body, context) => {
         `error processing query: ns=${namespace} tailable cursor requested on non capped collection`,
       );
     }
-    const query = mingoCall(() => new Query(filter, MINGO_OPTIONS));
+    const query = mingoCall(() => new StoreQuery(filter));
     const projection = args.projection;
     tail = {
       collection,
@@ -217,7 +216,7 @@ export const distinct: CommandHandler = (body, context) => {
   }
   // The server answers in BSON order (it collects into an ordered set).
   const sorted = mingoCall(() =>
-    new Query({}, MINGO_OPTIONS)
+    new StoreQuery({})
       .find(values.map((value) => ({ value })))
       .sort({ value: 1 })
       .all(),
