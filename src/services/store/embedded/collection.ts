@@ -34,7 +34,8 @@ export class Collection {
   constructor(
     readonly dbName: string,
     readonly name: string,
-    readonly options: Document,
+    /** Replaced as a whole by collMod (never changed in place: snapshots hold the old object). */
+    public options: Document,
     uuid?: UUID,
   ) {
     this.uuid = uuid ?? new UUID();

@@ -46,6 +46,8 @@ const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map<string, CommandHan
   ['aggregate', queries.aggregate],
   ['create', catalog.create],
   ['drop', catalog.drop],
+  ['collMod', catalog.collMod],
+  ['explain', queries.explain],
   ['dropDatabase', catalog.dropDatabase],
   ['renameCollection', catalog.renameCollection],
   ['listCollections', catalog.listCollections],

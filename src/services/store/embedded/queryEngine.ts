@@ -1,7 +1,15 @@
 import type { Document } from 'bson';
 import { ProcessingMode } from 'mingo';
 import { StoreAggregator, StoreQuery, WHERE_REFUSED } from './storeOperators';
-import { asNumber, cloneDocument, isPlainObject } from './bsonValues';
+import { splitArrayProjection } from './arrayProjection';
+import {
+  collationComparer,
+  normaliseCollation,
+  sortDocuments,
+  type CollationSpec,
+  type SortSpec,
+} from './bsonSort';
+import { asNumber, cloneDocument, encodeKeyValue, isPlainObject } from './bsonValues';
 import type { Collection } from './collection';
 import { MongoCommandError } from './mongoError';
 import { MINGO_OPTIONS } from './mingoOptions';
@@ -17,6 +25,8 @@ export interface QuerySpec {
   limit?: number | undefined;
   projection?: Document | undefined;
   collation?: Document | undefined;
+  /** An index name or key pattern: without a sort, results come in that index's order. */
+  hint?: string | Document | undefined;
 }
 
 /** Stages that never modify the documents flowing through them, so the stored ones can be passed uncopied. */
@@ -32,14 +42,23 @@ export class QueryEngine {
 
   /** Matching documents (the stored objects themselves, unless projected). */
   find(collection: Collection | undefined, spec: QuerySpec): Document[] {
-    if (!collection) return [];
     return mingoCall(() => {
-      let source = collection.candidates(spec.filter, !spec.collation) ?? collection.all();
+      const collation = normaliseCollation(spec.collation ?? collection?.options.collation);
+      if (!collection) {
+        // Nothing to match, but a bad filter is still an error, as on the server.
+        new StoreQuery(spec.filter, { collation });
+        return [];
+      }
+      let source = collection.candidates(spec.filter, !collation) ?? collection.all();
       // { $natural: ±1 } is insertion order (reversed for -1), not a field.
       const { $natural: natural, ...fieldSort } = spec.sort ?? {};
-      if (asNumber(natural) === -1) source = [...source].reverse();
-      const sort = normaliseSort(fieldSort);
-      const simple = spec.collation ? null : compileSimpleFilter(spec.filter);
+      let sort = normaliseSort(fieldSort);
+      const hinted = hintOrder(collection, spec.hint);
+      if (asNumber(natural) === -1 || (!sort && hinted === 'reverse')) source = [...source].reverse();
+      if (!sort && isPlainObject(hinted)) sort = hinted;
+      // A clustered collection is stored, and so scanned, in _id order.
+      if (!sort && collection.options.clusteredIndex) sort = { _id: asNumber(natural) === -1 ? -1 : 1 };
+      const simple = collation ? null : compileSimpleFilter(spec.filter);
       if (simple && !sort) {
         return this.project(
           scan(source, simple, spec.skip ?? 0, spec.limit ?? 0),
@@ -48,11 +67,14 @@ export class QueryEngine {
         );
       }
       // `new StoreQuery(…).find()`, not mingo's `find()`, which rebuilds its operator tables on every call.
-      let cursor = new StoreQuery(spec.filter, this.options(collection.dbName, spec.collation)).find(source);
-      if (sort) cursor = cursor.sort(sort);
-      if (spec.skip) cursor = cursor.skip(spec.skip);
-      if (spec.limit) cursor = cursor.limit(spec.limit);
-      const docs = cursor.all() as Document[];
+      let docs = new StoreQuery(spec.filter, this.options(collection.dbName, collation))
+        .find(source)
+        .all() as Document[];
+      if (sort) docs = sortDocuments(docs, sort, collation && collationComparer(collation));
+      if (spec.skip || spec.limit) {
+        const start = spec.skip ?? 0;
+        docs = docs.slice(start, spec.limit ? start + spec.limit : undefined);
+      }
       return this.project(docs, spec.projection, spec.filter);
     });
   }
@@ -62,6 +84,17 @@ export class QueryEngine {
     if (!projection || Object.keys(projection).length === 0) return docs;
     const simple = compileSimpleProjection(projection);
     if (simple) return docs.map(simple);
+    const split = mingoCall(() => splitArrayProjection(projection));
+    if (split) {
+      const projected =
+        Object.keys(split.rest).length === 0
+          ? docs.map((doc) => ({ ...doc }))
+          : this.project(docs, split.rest, filter);
+      projected.forEach((out, i) => {
+        for (const apply of split.apply) apply(docs[i], out);
+      });
+      return projected;
+    }
     return mingoCall(() => {
       // The positional `$` projection needs the query to know which element matched.
       const positional = Object.keys(projection).some((key) => key.endsWith('.$'));
@@ -80,16 +113,17 @@ export class QueryEngine {
     collation?: Document,
   ): Document[] {
     return mingoCall(() => {
+      const effective = normaliseCollation(collation ?? collection?.options.collation);
       let source: Document[] = collection?.all() ?? [];
       const first = pipeline[0];
-      if (collection && first && isPlainObject(first.$match) && !collation) {
+      if (collection && first && isPlainObject(first.$match) && !effective) {
         source = collection.candidates(first.$match, true) ?? source;
       }
       const readOnly = pipeline.every((stage) =>
         Object.keys(stage).every((name) => READ_ONLY_STAGES.has(name)),
       );
       const options = {
-        ...this.options(db, collation),
+        ...this.options(db, effective),
         processingMode: readOnly ? ProcessingMode.CLONE_OFF : ProcessingMode.CLONE_INPUT,
       };
       return new StoreAggregator(pipeline, options).run<Document>(source);
@@ -99,7 +133,9 @@ export class QueryEngine {
   /** Runs a pipeline over documents built for this request (they may be changed freely). */
   aggregateOver(db: string, docs: Document[], pipeline: Document[], collation?: Document): Document[] {
     if (pipeline.length === 0) return docs;
-    return mingoCall(() => new StoreAggregator(pipeline, this.options(db, collation)).run<Document>(docs));
+    return mingoCall(() =>
+      new StoreAggregator(pipeline, this.options(db, normaliseCollation(collation))).run<Document>(docs),
+    );
   }
 
   /** Evaluates a pipeline-style update (`u: [ {$set: …} ]`) on one document copy. */
@@ -114,10 +150,10 @@ export class QueryEngine {
     });
   }
 
-  private options(db: string, collation?: Document) {
+  private options(db: string, collation?: CollationSpec) {
     return {
       ...MINGO_OPTIONS,
-      collation: collation as { locale: string } | undefined,
+      collation,
       // $lookup/$graphLookup read other collections; give them copies so nothing can alter the originals.
       collectionResolver: (name: string): Document[] =>
         (this.engine.collection(db, name)?.all() ?? []).map(cloneDocument),
@@ -151,6 +187,37 @@ function idFirst(doc: Document): Document {
   if (!('_id' in doc) || Object.keys(doc)[0] === '_id') return doc;
   const { _id, ...rest } = doc;
   return { _id: _id as unknown, ...rest };
+}
+
+/**
+ * The order a hint gives results when there is no sort: its index's key pattern (sorted on,
+ * as a scan of that index would return them), or 'reverse' for `{ $natural: -1 }`.
+ */
+function hintOrder(
+  collection: Collection,
+  hint: string | Document | undefined,
+): SortSpec | 'reverse' | undefined {
+  if (hint === undefined || (isPlainObject(hint) && Object.keys(hint).length === 0)) return undefined;
+  if (isPlainObject(hint) && '$natural' in hint)
+    return asNumber(hint.$natural) === -1 ? 'reverse' : undefined;
+  const index = collection
+    .indexSpecs()
+    .find((spec) =>
+      typeof hint === 'string' ? spec.name === hint : encodeKeyValue(spec.key) === encodeKeyValue(hint),
+    );
+  if (!index) {
+    throw new MongoCommandError(
+      'BadValue',
+      `error processing query: ns=${collection.namespace} planner returned error :: caused by :: hint provided does not correspond to an existing index`,
+    );
+  }
+  const order: SortSpec = {};
+  for (const [field, direction] of Object.entries(index.key)) {
+    const n = asNumber(direction);
+    if (n === undefined) return undefined;
+    order[field] = n < 0 ? -1 : 1;
+  }
+  return order;
 }
 
 function normaliseSort(sort: Document | undefined): Record<string, 1 | -1> | undefined {

@@ -14,7 +14,8 @@ type Record =
   | { op: 'delete'; db: string; coll: string; id: unknown }
   | { op: 'createIndex'; db: string; coll: string; spec: IndexSpec }
   | { op: 'dropIndex'; db: string; coll: string; name: string }
-  | { op: 'rename'; db: string; coll: string; toDb: string; toColl: string };
+  | { op: 'rename'; db: string; coll: string; toDb: string; toColl: string }
+  | { op: 'collMod'; db: string; coll: string; options: Document };
 
 /**
  * All databases and collections in memory, and the one place that changes them: every mutation is
@@ -132,6 +133,13 @@ export class StorageEngine {
     return removed;
   }
 
+  /** `collMod`: the collection's options (validator and the like) replaced as a whole. */
+  setCollectionOptions(collection: Collection, options: Document): void {
+    this.assertWritable();
+    collection.options = options;
+    this.record({ op: 'collMod', db: collection.dbName, coll: collection.name, options });
+  }
+
   createIndex(collection: Collection, spec: IndexSpec): void {
     this.assertWritable();
     collection.createIndex(spec);
@@ -182,6 +190,9 @@ export class StorageEngine {
         return;
       case 'rename':
         this.moveCollection(this.replayTarget(record), record.toDb, record.toColl);
+        return;
+      case 'collMod':
+        this.replayTarget(record).options = isPlainObject(record.options) ? record.options : {};
         return;
       default:
         throw new Error(`unknown journal record ${JSON.stringify(raw)}`);

@@ -9,6 +9,7 @@ import * as windowOperators from 'mingo/operators/window';
 import { Aggregator as MingoAggregator } from 'mingo/aggregator';
 import { Query as MingoQuery } from 'mingo/query';
 import type { Options } from 'mingo/types/types';
+import { collationComparer, normaliseCollation } from './bsonSort';
 import { isPlainObject } from './bsonValues';
 import { bsonTypeOf, matchesBits, parseBitPositions, parseTypeSpec, type BitTest } from './bsonTypes';
 import { MINGO_OPTIONS } from './mingoOptions';
@@ -137,10 +138,63 @@ function $where(): Predicate {
 export const WHERE_REFUSED =
   '$where is not supported by the embedded store (it runs no server-side JavaScript); use $expr instead';
 
+type Comparison = (order: number) => boolean;
+
+/**
+ * A comparison that honours the query's collation for strings (mingo compares strings
+ * binary in matching); without a collation, or for a non-string value, mingo's own operator.
+ */
+function collated(name: '$eq' | '$gt' | '$gte' | '$lt' | '$lte', holds: Comparison): QueryOperator {
+  return (selector, value, options) => {
+    const collation = options.collation?.locale ? normaliseCollation(options.collation) : undefined;
+    if (!collation || typeof value !== 'string') {
+      return queryOperators[name](selector, value, options);
+    }
+    const strings = collationComparer(collation);
+    return leafOperator(
+      selector,
+      (found) => typeof found === 'string' && holds(strings.compare(found, value)),
+    );
+  };
+}
+
+const collatedEq = collated('$eq', (order) => order === 0);
+
+function collatedIn(selector: string, value: unknown, options: Options): Predicate {
+  const collation = options.collation?.locale ? normaliseCollation(options.collation) : undefined;
+  if (!collation || !Array.isArray(value) || !value.some((item) => typeof item === 'string')) {
+    return queryOperators.$in(selector, value, options);
+  }
+  const items = value as unknown[];
+  const strings = collationComparer(collation);
+  const wanted = items.filter((item): item is string => typeof item === 'string');
+  const others = items.filter((item) => typeof item !== 'string');
+  const other = others.length > 0 ? queryOperators.$in(selector, others, options) : () => false;
+  const collatedMatch = leafOperator(
+    selector,
+    (found) => typeof found === 'string' && wanted.some((item) => strings.compare(found, item) === 0),
+  );
+  return (doc) => collatedMatch(doc) || Boolean(other(doc));
+}
+
 /** The query operators whose mingo versions differ from MongoDB. */
 const STORE_QUERY_OPERATORS: Record<string, QueryOperator> = {
   $type,
   $all,
+  $eq: collatedEq,
+  $ne: (selector, value, options) => {
+    const eq = collatedEq(selector, value, options);
+    return (doc) => !eq(doc);
+  },
+  $in: collatedIn,
+  $nin: (selector, value, options) => {
+    const inList = collatedIn(selector, value, options);
+    return (doc) => !inList(doc);
+  },
+  $gt: collated('$gt', (order) => order > 0),
+  $gte: collated('$gte', (order) => order >= 0),
+  $lt: collated('$lt', (order) => order < 0),
+  $lte: collated('$lte', (order) => order <= 0),
   $elemMatch,
   $where,
   $bitsAllSet: bitOperator('$bitsAllSet', 'allSet'),

@@ -6,6 +6,7 @@ import { ID_INDEX_NAME, type Collection } from '../collection';
 import type { IndexSpec } from '../collectionIndex';
 import { cursorReply } from '../cursorReply';
 import { DEFAULT_FIRST_BATCH, serializeBatch } from '../cursorRegistry';
+import { normaliseCollation } from '../bsonSort';
 import { MongoCommandError } from '../mongoError';
 import { mingoCall } from '../queryEngine';
 import { bsonBoolean, bsonDocument, bsonNumber, command, parseCommand } from './commandArgs';
@@ -22,6 +23,7 @@ const COLLECTION_OPTIONS = [
   'collation',
   'expireAfterSeconds',
   'changeStreamPreAndPostImages',
+  'clusteredIndex',
 ] as const;
 
 /** Index options that make two specs different (MongoDB compares these). */
@@ -67,15 +69,8 @@ const renameSchema = command({
 
 export const create: CommandHandler = async (body, context) => {
   const args = parseCommand(createSchema, body, 'create');
-  if (body.viewOn !== undefined || body.pipeline !== undefined) {
-    throw new MongoCommandError('IllegalOperation', 'views are not supported by the embedded store');
-  }
-  if (body.timeseries !== undefined) {
-    throw new MongoCommandError(
-      'IllegalOperation',
-      'time series collections are not supported by the embedded store',
-    );
-  }
+  refuseViewsAndTimeSeries(body);
+  if (body.collation !== undefined) normaliseCollation(body.collation);
   if (args.capped && !(args.size && args.size > 0)) {
     throw new MongoCommandError(
       'InvalidOptions',
@@ -84,6 +79,8 @@ export const create: CommandHandler = async (body, context) => {
   }
   const options: Document = {};
   for (const name of COLLECTION_OPTIONS) if (body[name] !== undefined) options[name] = body[name] as unknown;
+  if (options.clusteredIndex !== undefined)
+    options.clusteredIndex = clusteredIndexSpec(options.clusteredIndex);
   const existing = context.engine.collection(context.db, args.create);
   // Since MongoDB 7.0, creating an existing collection with identical options is a successful no-op.
   if (existing && encodeKeyValue(existing.options) === encodeKeyValue(options)) return { ok: 1 };
@@ -91,6 +88,116 @@ export const create: CommandHandler = async (body, context) => {
   await context.engine.commit();
   return { ok: 1 };
 };
+
+/**
+ * Views and time series collections are not implemented. The refusal uses CommandNotSupported, which
+ * drivers pass through as is (IllegalOperation on a write is rewritten into advice about retryable writes).
+ */
+function refuseViewsAndTimeSeries(body: Document): void {
+  if (body.viewOn !== undefined || body.pipeline !== undefined) {
+    throw new MongoCommandError('CommandNotSupported', 'views are not supported by the embedded store');
+  }
+  if (body.timeseries !== undefined) {
+    throw new MongoCommandError(
+      'CommandNotSupported',
+      'time series collections are not supported by the embedded store',
+    );
+  }
+}
+
+/** A clustered collection is kept, and read, in `_id` order; only MongoDB's `{ _id: 1 }` key exists. */
+function clusteredIndexSpec(input: unknown): Document {
+  if (
+    !isPlainObject(input) ||
+    !isPlainObject(input.key) ||
+    encodeKeyValue(input.key) !== encodeKeyValue({ _id: 1 })
+  ) {
+    throw new MongoCommandError('InvalidOptions', 'The clustered index key must be { _id: 1 }');
+  }
+  if (input.unique !== true) {
+    throw new MongoCommandError('InvalidOptions', "The 'clusteredIndex' option must specify 'unique: true'");
+  }
+  return { v: 2, key: { _id: 1 }, name: typeof input.name === 'string' ? input.name : '_id_', unique: true };
+}
+
+const COLL_MOD_OPTIONS = new Set([
+  'validator',
+  'validationLevel',
+  'validationAction',
+  'changeStreamPreAndPostImages',
+]);
+/** Command fields every command may carry, not collMod options. */
+const GENERIC_FIELDS = new Set([
+  'collMod',
+  '$db',
+  'lsid',
+  '$clusterTime',
+  '$readPreference',
+  'writeConcern',
+  'comment',
+  'apiVersion',
+  'apiStrict',
+  'apiDeprecationErrors',
+]);
+
+export const collMod: CommandHandler = async (body, context) => {
+  const name = parseCommand(command({ collMod: z.string() }), body, 'collMod').collMod;
+  refuseViewsAndTimeSeries(body);
+  const collection = requireCollection(context, name);
+  const options: Document = { ...collection.options };
+  const reply: Document = {};
+  for (const [field, value] of Object.entries(body) as Array<[string, unknown]>) {
+    if (GENERIC_FIELDS.has(field)) continue;
+    if (COLL_MOD_OPTIONS.has(field)) {
+      options[field] = value;
+    } else if (field === 'index') {
+      Object.assign(reply, modifyIndex(context, collection, value));
+    } else {
+      throw new MongoCommandError('InvalidOptions', `unknown option to collMod: ${field}`);
+    }
+  }
+  context.engine.setCollectionOptions(collection, options);
+  await context.engine.commit();
+  return { ...reply, ok: 1 };
+};
+
+/** collMod's `index`: hides/unhides an index or changes its TTL (rebuilt with the new spec). */
+function modifyIndex(context: CommandContext, collection: Collection, input: unknown): Document {
+  if (!isPlainObject(input))
+    throw new MongoCommandError('TypeMismatch', "BSON field 'collMod.index' is the wrong type");
+  const byName = typeof input.name === 'string' ? input.name : undefined;
+  const pattern = isPlainObject(input.keyPattern) ? input.keyPattern : undefined;
+  const spec = collection
+    .indexSpecs()
+    .find((candidate) =>
+      byName ? candidate.name === byName : pattern !== undefined && sameKey(candidate.key, pattern),
+    );
+  if (!spec || spec.name === ID_INDEX_NAME) {
+    throw new MongoCommandError(
+      'IndexNotFound',
+      `cannot find index ${formatValue(byName ?? pattern)} for ns ${collection.namespace}`,
+    );
+  }
+  const next: IndexSpec = { ...spec };
+  const reply: Document = {};
+  if (input.hidden !== undefined) {
+    reply.hidden_old = spec.hidden === true;
+    reply.hidden_new = input.hidden === true;
+    if (input.hidden === true) next.hidden = true;
+    else delete next.hidden;
+  }
+  if (input.expireAfterSeconds !== undefined) {
+    if (spec.expireAfterSeconds === undefined) {
+      throw new MongoCommandError('InvalidOptions', 'no expireAfterSeconds field to update');
+    }
+    reply.expireAfterSeconds_old = spec.expireAfterSeconds as unknown;
+    reply.expireAfterSeconds_new = input.expireAfterSeconds as unknown;
+    next.expireAfterSeconds = input.expireAfterSeconds as unknown;
+  }
+  context.engine.dropIndex(collection, spec.name);
+  context.engine.createIndex(collection, next);
+  return reply;
+}
 
 export const drop: CommandHandler = async (body, context) => {
   const name = parseCommand(command({ drop: z.string() }), body, 'drop').drop;
@@ -254,7 +361,8 @@ function requireCollection(context: CommandContext, name: string): Collection {
 export const listIndexes: CommandHandler = (body, context) => {
   const args = parseCommand(listIndexesSchema, body, 'listIndexes');
   const collection = requireCollection(context, args.listIndexes);
-  const specs = collection.indexSpecs();
+  const specs: Document[] = collection.indexSpecs();
+  if (collection.options.clusteredIndex) specs[0] = { ...specs[0], unique: true, clustered: true };
   return firstBatchReply(context, collection.namespace, specs, args.cursor?.batchSize);
 };
 

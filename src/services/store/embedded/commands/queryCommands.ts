@@ -1,7 +1,7 @@
 import { Long, type Document } from 'bson';
 import { StoreQuery } from '../storeOperators';
 import { z } from 'zod';
-import { encodeKeyValue, MISSING, valuesAtPath } from '../bsonValues';
+import { asNumber, encodeKeyValue, isPlainObject, MISSING, valuesAtPath } from '../bsonValues';
 import { cursorReply, EMPTY_BATCH, type RawReply } from '../cursorReply';
 import { DEFAULT_FIRST_BATCH, serializeBatch, type ServerCursor, type TailState } from '../cursorRegistry';
 import type { Collection } from '../collection';
@@ -25,6 +25,7 @@ const findSchema = command({
   tailable: bsonBoolean.optional(),
   awaitData: bsonBoolean.optional(),
   collation: bsonDocument.optional(),
+  hint: z.union([z.string(), bsonDocument]).optional(),
 });
 
 const getMoreSchema = command({
@@ -102,6 +103,7 @@ export const find: CommandHandler = (body, context) => {
     limit,
     projection: args.projection,
     collation: args.collation,
+    hint: args.hint,
   });
   let tail: TailState | undefined;
   if (args.tailable) {
@@ -281,7 +283,7 @@ export const aggregate: CommandHandler = (body, context) => {
   for (const stage of args.pipeline) {
     const name = Object.keys(stage)[0];
     if (name === '$out' || name === '$merge') {
-      throw new MongoCommandError('IllegalOperation', `${name} is not supported by the embedded store`);
+      throw new MongoCommandError('CommandNotSupported', `${name} is not supported by the embedded store`);
     }
   }
   const collectionName = typeof args.aggregate === 'string' ? args.aggregate : undefined;
@@ -299,3 +301,108 @@ export const aggregate: CommandHandler = (body, context) => {
   const batchSize = nonNegative(args.cursor?.batchSize, 'batchSize') ?? DEFAULT_FIRST_BATCH;
   return openCursor(context, namespace, docs, batchSize, false);
 };
+
+const explainSchema = command({ explain: bsonDocument, verbosity: z.string().optional() });
+/** Commands `explain` describes; the writes are planned, never run. */
+const EXPLAINABLE = new Set(['find', 'count', 'distinct', 'aggregate', 'update', 'delete', 'findAndModify']);
+
+/**
+ * `explain`: the embedded store has no query planner, so the plan is always a collection scan (or
+ * an _id lookup); with executionStats, a read is run to report how many documents it returns.
+ */
+export const explain: CommandHandler = (body, context) => {
+  const args = parseCommand(explainSchema, body, 'explain');
+  const inner = args.explain;
+  const name = Object.keys(inner)[0] ?? '';
+  if (!EXPLAINABLE.has(name)) {
+    throw new MongoCommandError('CommandNotFound', `Explain failed due to unknown command: ${name}`);
+  }
+  const collectionName = typeof inner[name] === 'string' ? inner[name] : '';
+  const namespace = `${context.db}.${collectionName}`;
+  const filter = explainFilter(name, inner);
+  mingoCall(() => new StoreQuery(filter));
+  const verbosity = args.verbosity ?? 'allPlansExecution';
+  const stage = Object.keys(filter).length === 1 && '_id' in filter ? 'IDHACK' : 'COLLSCAN';
+  const reply: Document = {
+    explainVersion: '1',
+    queryPlanner: {
+      namespace,
+      indexFilterSet: false,
+      parsedQuery: filter,
+      winningPlan: { stage, filter, direction: 'forward' },
+      rejectedPlans: [],
+    },
+  };
+  if (verbosity !== 'queryPlanner') {
+    const returned = mingoCall(() => explainedReturns(context, name, inner, collectionName, filter));
+    const docsExamined = context.engine.collection(context.db, collectionName)?.count ?? 0;
+    reply.executionStats = {
+      executionSuccess: true,
+      nReturned: returned,
+      executionTimeMillis: 0,
+      totalKeysExamined: 0,
+      totalDocsExamined: docsExamined,
+      executionStages: { stage, nReturned: returned, docsExamined },
+    };
+  }
+  reply.command = inner;
+  reply.serverInfo = { host: 'embedded', port: 0, version: '7.0.0' };
+  reply.ok = 1;
+  return reply;
+};
+
+function explainFilter(name: string, inner: Document): Document {
+  const pick = (value: unknown): Document => (isPlainObject(value) ? value : {});
+  switch (name) {
+    case 'find':
+      return pick(inner.filter);
+    case 'count':
+    case 'distinct':
+    case 'findAndModify':
+      return pick(inner.query);
+    case 'aggregate': {
+      const first: unknown = Array.isArray(inner.pipeline) ? (inner.pipeline as unknown[])[0] : undefined;
+      return isPlainObject(first) ? pick(first.$match) : {};
+    }
+    default: {
+      const statements: unknown = inner.updates ?? inner.deletes;
+      const first: unknown = Array.isArray(statements) ? (statements as unknown[])[0] : undefined;
+      return isPlainObject(first) ? pick(first.q) : {};
+    }
+  }
+}
+
+/** How many documents the explained read returns (writes are not run: 0). */
+function explainedReturns(
+  context: CommandContext,
+  name: string,
+  inner: Document,
+  collectionName: string,
+  filter: Document,
+): number {
+  const collection = context.engine.collection(context.db, collectionName);
+  const optionalDocument = (value: unknown): Document | undefined =>
+    isPlainObject(value) ? value : undefined;
+  switch (name) {
+    case 'find':
+    case 'count':
+    case 'distinct':
+      return context.queries.find(collection, {
+        filter,
+        sort: optionalDocument(inner.sort),
+        skip: asNumber(inner.skip),
+        limit: Math.abs(asNumber(inner.limit) ?? 0),
+        collation: optionalDocument(inner.collation),
+      }).length;
+    case 'aggregate': {
+      const pipeline = Array.isArray(inner.pipeline)
+        ? (inner.pipeline as unknown[]).filter(isPlainObject)
+        : [];
+      const reads = pipeline.filter((stage) => !('$out' in stage) && !('$merge' in stage));
+      return context.queries.aggregate(context.db, collection, reads, optionalDocument(inner.collation))
+        .length;
+    }
+    default:
+      return 0;
+  }
+}
