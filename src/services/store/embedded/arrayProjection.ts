@@ -28,9 +28,11 @@ export function splitArrayProjection(projection: Document): SplitProjection | nu
   for (const [key, value] of Object.entries(projection)) {
     if (!special.some(([name]) => name === key)) rest[key] = value as unknown;
   }
-  const inclusion = Object.entries(rest).some(
-    ([key, value]) => key !== '_id' && value !== 0 && value !== false,
-  );
+  const fields = Object.entries(rest).filter(([key]) => key !== '_id');
+  // `$slice` alone keeps every other field; `$elemMatch` is an inclusion unless fields are excluded.
+  const inclusion =
+    fields.some(([, value]) => value !== 0 && value !== false) ||
+    (fields.length === 0 && special.some(([, spec]) => '$elemMatch' in spec));
   const apply: ArrayProjector[] = [];
   for (const [path, spec] of special as Array<[string, Document]>) {
     if (inclusion) rest[path] = 1;

@@ -1,10 +1,10 @@
-import { Long, type Document } from 'bson';
+import { Long, ObjectId, type Document } from 'bson';
 import { StoreQuery } from '../storeOperators';
 import { z } from 'zod';
-import { asNumber, encodeKeyValue, isPlainObject, MISSING, valuesAtPath } from '../bsonValues';
+import { asNumber, cloneDocument, encodeKeyValue, isPlainObject, MISSING, valuesAtPath } from '../bsonValues';
 import { cursorReply, EMPTY_BATCH, type RawReply } from '../cursorReply';
 import { DEFAULT_FIRST_BATCH, serializeBatch, type ServerCursor, type TailState } from '../cursorRegistry';
-import type { Collection } from '../collection';
+import { idKeyOf, type Collection } from '../collection';
 import { MongoCommandError } from '../mongoError';
 import { mingoCall } from '../queryEngine';
 import { bsonBoolean, bsonDocument, bsonNumber, command, cursorId, parseCommand } from './commandArgs';
@@ -272,7 +272,7 @@ function statsStage(
   ];
 }
 
-export const aggregate: CommandHandler = (body, context) => {
+export const aggregate: CommandHandler = async (body, context) => {
   const args = parseCommand(aggregateSchema, body, 'aggregate');
   if (!args.cursor && !args.explain) {
     throw new MongoCommandError(
@@ -280,27 +280,89 @@ export const aggregate: CommandHandler = (body, context) => {
       "The 'cursor' option is required, except for aggregate with the explain argument",
     );
   }
-  for (const stage of args.pipeline) {
+  const out = outTarget(context.db, args.pipeline[args.pipeline.length - 1]);
+  const pipeline = out ? args.pipeline.slice(0, -1) : args.pipeline;
+  for (const stage of pipeline) {
     const name = Object.keys(stage)[0];
-    if (name === '$out' || name === '$merge') {
-      throw new MongoCommandError('CommandNotSupported', `${name} is not supported by the embedded store`);
+    if (name === '$merge') {
+      throw new MongoCommandError(
+        'CommandNotSupported',
+        '$merge is not supported by the embedded store; use $out',
+      );
+    }
+    if (name === '$out') {
+      throw new MongoCommandError('Location40601', '$out can only be the final stage in the pipeline');
     }
   }
   const collectionName = typeof args.aggregate === 'string' ? args.aggregate : undefined;
   const collection = collectionName ? context.engine.collection(context.db, collectionName) : undefined;
-  const [first, ...rest] = args.pipeline;
+  const [first, ...rest] = pipeline;
   const stats =
     first && collectionName ? statsStage(first, context.db, collectionName, collection) : undefined;
   const docs = stats
     ? context.queries.aggregateOver(context.db, stats, rest, args.collation)
-    : context.queries.aggregate(context.db, collection, args.pipeline, args.collation);
+    : context.queries.aggregate(context.db, collection, pipeline, args.collation);
   if (args.explain) {
     return { explainVersion: '1', stages: args.pipeline, note: 'embedded store: no query planner', ok: 1 };
+  }
+  if (out) {
+    await replaceContents(context, out.db, out.coll, docs);
+    return cursorReply('firstBatch', EMPTY_BATCH, 0n, `${context.db}.${collectionName ?? '$cmd.aggregate'}`);
   }
   const namespace = `${context.db}.${collectionName ?? '$cmd.aggregate'}`;
   const batchSize = nonNegative(args.cursor?.batchSize, 'batchSize') ?? DEFAULT_FIRST_BATCH;
   return openCursor(context, namespace, docs, batchSize, false);
 };
+
+/** The `$out` stage's target, when the pipeline ends in one. */
+function outTarget(db: string, stage: Document | undefined): { db: string; coll: string } | undefined {
+  if (!stage || !('$out' in stage)) return undefined;
+  const spec: unknown = stage.$out;
+  if (typeof spec === 'string') return { db, coll: spec };
+  if (isPlainObject(spec) && typeof spec.coll === 'string') {
+    return { db: typeof spec.db === 'string' ? spec.db : db, coll: spec.coll };
+  }
+  throw new MongoCommandError('Location16990', '$out only supports a string or object argument');
+}
+
+/**
+ * `$out`: the target collection's documents become the pipeline's results (its options and indexes
+ * stay), all or nothing: a failure (a duplicate key) puts the previous documents back.
+ */
+async function replaceContents(
+  context: CommandContext,
+  db: string,
+  name: string,
+  docs: Document[],
+): Promise<void> {
+  const { engine } = context;
+  const existing = engine.collection(db, name);
+  if (existing?.capped) {
+    throw new MongoCommandError(
+      'Location17152',
+      `namespace '${db}.${name}' is capped so it can't be used for $out`,
+    );
+  }
+  const target = existing ?? engine.createCollection(db, name, {});
+  const previous = [...target.all()];
+  const inserted: string[] = [];
+  try {
+    for (const doc of previous) engine.remove(target, idKeyOf(doc));
+    for (const result of docs) {
+      const doc = cloneDocument(result);
+      const stored = doc._id === undefined ? { _id: new ObjectId(), ...doc } : doc;
+      engine.insert(target, stored);
+      inserted.push(idKeyOf(stored));
+    }
+  } catch (error) {
+    for (const idKey of inserted) engine.remove(target, idKey);
+    if (existing) for (const doc of previous) engine.insert(target, doc);
+    else engine.dropCollection(db, name);
+    await engine.commit();
+    throw error;
+  }
+  await engine.commit();
+}
 
 const explainSchema = command({ explain: bsonDocument, verbosity: z.string().optional() });
 /** Commands `explain` describes; the writes are planned, never run. */

@@ -55,10 +55,7 @@ function asCommandError(error: unknown): MongoCommandError {
 
 /** `mayBeTooLarge`: the request was big enough to hold a document over the limit (measuring costs a full walk). */
 function prepareInsert(doc: Document, mayBeTooLarge: boolean): Document {
-  for (const key of Object.keys(doc)) {
-    if (key.startsWith('$'))
-      throw new MongoCommandError('BadValue', `Document can't have $ prefixed field names: ${key}`);
-  }
+  // Since MongoDB 5.0, `$`-prefixed field names are stored like any other on insert.
   // The server stores _id as the first field, whatever order the client sent.
   let prepared = doc;
   if (doc._id === undefined) prepared = { _id: new ObjectId(), ...doc };
