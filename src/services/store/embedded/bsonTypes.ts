@@ -259,8 +259,22 @@ export interface StringComparer {
   compare(a: string, b: string): number;
 }
 
+/** Strings in UTF-8 byte order (code point order), MongoDB's order without a collation. */
 const binaryStrings: StringComparer = {
-  compare: (a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')),
+  compare(a, b) {
+    if (a === b) return 0;
+    const n = Math.min(a.length, b.length);
+    let i = 0;
+    while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i += 1;
+    if (i === n) return a.length - b.length;
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    // A surrogate (a code point above U+FFFF) sorts after every other UTF-16 unit in UTF-8 order.
+    const surrogateX = x >= 0xd800 && x <= 0xdfff;
+    const surrogateY = y >= 0xd800 && y <= 0xdfff;
+    if (surrogateX !== surrogateY) return surrogateX ? 1 : -1;
+    return x - y;
+  },
 };
 
 /**
@@ -269,6 +283,10 @@ const binaryStrings: StringComparer = {
  * length, then subtype, then bytes, documents and arrays element by element.
  */
 export function compareBson(a: unknown, b: unknown, strings: StringComparer = binaryStrings): number {
+  // The common cases first: two strings, two plain numbers.
+  if (typeof a === 'string' && typeof b === 'string') return sign(strings.compare(a, b));
+  if (typeof a === 'number' && typeof b === 'number' && !Number.isNaN(a) && !Number.isNaN(b))
+    return sign(a - b);
   const rankA = typeRank(a);
   const rankB = typeRank(b);
   if (rankA !== rankB) return sign(rankA - rankB);

@@ -261,6 +261,12 @@ export function mingoCall<T>(run: () => T): T {
 export function translateMingoError(error: Error): MongoCommandError {
   const message = error.message;
   if (message.includes('$where')) return new MongoCommandError('BadValue', WHERE_REFUSED);
+  if (message.includes('jsonSchemaValidator')) {
+    return new MongoCommandError(
+      'BadValue',
+      '$jsonSchema is not supported by the embedded store (queries and validators alike); use query operators',
+    );
+  }
   let match = /unknown (?:top level |query )?operator:? (\$\w+)/.exec(message);
   if (match && UNSUPPORTED_QUERY_OPERATORS.has(match[1])) {
     return new MongoCommandError('BadValue', `${match[1]} ${UNSUPPORTED_QUERY_OPERATORS.get(match[1])}`);

@@ -63,7 +63,7 @@ describe('embedded store: unsupported MongoDB features are refused clearly', () 
     );
   });
 
-  it('when a filter uses $text or a geospatial operator, it is refused with the reason', async () => {
+  it('when a filter uses $text, $jsonSchema or a geospatial operator, it is refused with the reason', async () => {
     const tickets = db.collection('tickets');
     await assert.rejects(
       tickets.find({ $text: { $search: 'sound' } }).toArray(),
@@ -76,6 +76,10 @@ describe('embedded store: unsupported MongoDB features are refused clearly', () 
     await assert.rejects(
       tickets.find({ loc: { $geoWithin: { $center: [[0, 0], 1] } } }).toArray(),
       refused(2, /\$geoWithin is not supported by the embedded store/),
+    );
+    await assert.rejects(
+      tickets.find({ $jsonSchema: { required: ['subject'] } }).toArray(),
+      refused(2, /\$jsonSchema is not supported by the embedded store/),
     );
     const viaRegex = await tickets.find({ subject: { $regex: 'sound' } }).toArray();
     assert.deepEqual(
