@@ -376,6 +376,19 @@ describe('store contract: MongoDB semantics', () => {
       );
     });
 
+    it('when a collection has a query validator, writes that break it fail with DocumentValidationFailure (121)', async () => {
+      const name = fresh('validated').collectionName;
+      await db.createCollection(name, { validator: { status: { $in: ['open', 'closed'] } } });
+      const tickets = db.collection<Document>(name);
+      await tickets.insertOne({ _id: 1 as never, status: 'open' });
+      await assert.rejects(tickets.insertOne({ _id: 2 as never, status: 'lost' }), codeIs(121));
+      await assert.rejects(tickets.updateOne({ _id: 1 as never }, { $set: { status: 'lost' } }), codeIs(121));
+      assert.deepEqual(await tickets.find().toArray(), [{ _id: 1, status: 'open' }]);
+      await db.command({ collMod: name, validationAction: 'warn' });
+      await tickets.insertOne({ _id: 3 as never, status: 'lost' });
+      assert.equal(await tickets.countDocuments(), 2);
+    });
+
     it('when a collection is created with a collation, later finds and sorts use it', async () => {
       const name = fresh('collation').collectionName;
       await db.createCollection(name, { collation: { locale: 'en', strength: 2 } });

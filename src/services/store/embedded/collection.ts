@@ -100,6 +100,11 @@ export class Collection {
     for (const listener of this.insertListeners) listener(doc);
   }
 
+  /** The stored document with this encoded _id. */
+  get(idKey: string): Document | undefined {
+    return this.docs.get(idKey);
+  }
+
   /** Swaps in a new version of the document with this _id; the _id itself never changes. */
   replace(idKey: string, next: Document): void {
     const previous = this.docs.get(idKey);

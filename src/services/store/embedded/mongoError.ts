@@ -28,6 +28,7 @@ export const ErrorCodes = {
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
   CommandNotSupported: 115,
+  DocumentValidationFailure: 121,
   OperationNotSupportedInTransaction: 263,
   Location40324: 40324,
   Location40414: 40414,

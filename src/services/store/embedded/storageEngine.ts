@@ -2,6 +2,7 @@ import { UUID, type Document } from 'bson';
 import { isPlainObject } from './bsonValues';
 import { Collection, idKeyOf } from './collection';
 import type { IndexSpec } from './collectionIndex';
+import { assertValid } from './documentValidator';
 import type { Journal } from './journal';
 import { MongoCommandError } from './mongoError';
 
@@ -108,6 +109,7 @@ export class StorageEngine {
   /** `bytes`, when given, is the BSON `doc` was decoded from: the journal takes it as is. */
   insert(collection: Collection, doc: Document, bytes?: Uint8Array): void {
     this.assertWritable();
+    assertValid(collection, doc);
     collection.insert(doc);
     if (bytes && this.journal) {
       this.journal.appendWithDocument(
@@ -122,6 +124,7 @@ export class StorageEngine {
 
   replace(collection: Collection, idKey: string, doc: Document): void {
     this.assertWritable();
+    assertValid(collection, doc, collection.get(idKey));
     collection.replace(idKey, doc);
     this.record({ op: 'replace', db: collection.dbName, coll: collection.name, doc });
   }

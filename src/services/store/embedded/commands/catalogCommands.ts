@@ -7,6 +7,7 @@ import type { IndexSpec } from '../collectionIndex';
 import { cursorReply } from '../cursorReply';
 import { DEFAULT_FIRST_BATCH, serializeBatch } from '../cursorRegistry';
 import { normaliseCollation } from '../bsonSort';
+import { checkValidator } from '../documentValidator';
 import { MongoCommandError } from '../mongoError';
 import { mingoCall } from '../queryEngine';
 import { bsonBoolean, bsonDocument, bsonNumber, command, parseCommand } from './commandArgs';
@@ -71,6 +72,7 @@ export const create: CommandHandler = async (body, context) => {
   const args = parseCommand(createSchema, body, 'create');
   refuseViewsAndTimeSeries(body);
   if (body.collation !== undefined) normaliseCollation(body.collation);
+  checkValidator(body.validator);
   if (args.capped && !(args.size && args.size > 0)) {
     throw new MongoCommandError(
       'InvalidOptions',
@@ -149,6 +151,7 @@ export const collMod: CommandHandler = async (body, context) => {
   for (const [field, value] of Object.entries(body) as Array<[string, unknown]>) {
     if (GENERIC_FIELDS.has(field)) continue;
     if (COLL_MOD_OPTIONS.has(field)) {
+      if (field === 'validator') checkValidator(value);
       options[field] = value;
     } else if (field === 'index') {
       Object.assign(reply, modifyIndex(context, collection, value));
