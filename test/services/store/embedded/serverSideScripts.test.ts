@@ -6,8 +6,11 @@ import { QueryEngine } from '../../../../src/services/store/embedded/queryEngine
 import { StorageEngine } from '../../../../src/services/store/embedded/storageEngine';
 import { UpdateApplier } from '../../../../src/services/store/embedded/updateApplier';
 
-/** The message mingo gives when a script operator meets `scriptEnabled: false`. */
-const SCRIPTS_DISABLED = /requires 'scriptEnabled'/;
+/**
+ * The message mingo gives when a script operator meets `scriptEnabled: false`, or the store's own
+ * for `$where` (which names the alternative, `$expr`).
+ */
+const SCRIPTS_DISABLED = /requires 'scriptEnabled'|runs no server-side JavaScript/;
 
 describe('server-side JavaScript in the embedded store', () => {
   describe('through the driver', () => {

@@ -15,7 +15,7 @@ describe('embedded store: unsupported MongoDB features are refused clearly', () 
   before(async () => {
     server = new EmbeddedMongoServer({ dataDir: null, thread: 'inline' });
     await server.start();
-    client = await MongoClient.connect(server.uri);
+    client = await MongoClient.connect(server.localUri);
     db = client.db('unsupported');
     await db.collection('tickets').insertMany([
       { _id: 1 as never, subject: 'screen flickers', total: 3 },
