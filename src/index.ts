@@ -33,12 +33,20 @@ export async function start(): Promise<App> {
     signalled = true;
     logger.info({ signal }, 'shutdown requested');
     app.stop().then(
-      () => logger.flush(() => process.exit(0)),
+      () => exitAfterLogs(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
-        logger.flush(() => process.exit(1));
+        exitAfterLogs(1);
       },
     );
+  };
+  // pino's async destination answers flush() at once while its last write may still be in flight,
+  // and process.exit() would drop it (the "stopped" line went missing under load). So let the event
+  // loop drain by itself, which finishes pending writes, and force the exit only if a stray handle
+  // keeps it alive.
+  const exitAfterLogs = (code: number): void => {
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), 1_000).unref();
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
