@@ -172,8 +172,9 @@ async function drive(port: number, kind: ServerKind, pid: number): Promise<LoadR
     const payload = JSON.stringify({
       type: 'message',
       id: `${conversationId}-${sequence}`,
-      channelId: 'directline',
-      serviceUrl: 'https://connector.invalid',
+      // The Emulator's shape: without MicrosoftAppId that is all /api/messages takes (loopback only).
+      channelId: 'emulator',
+      serviceUrl: 'http://127.0.0.1:9',
       conversation: { id: conversationId },
       from: { id: userId },
       recipient: { id: 'bot' },

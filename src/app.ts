@@ -11,7 +11,7 @@ import { webChatSite } from './web/webChatSite';
 import { strictTransportSecurity } from './bot/http/strictTransportSecurity';
 import { SupportBot } from './bot/supportBot';
 import { ReusedClientsAuthentication } from './bot/reusedClientsAuthentication';
-
+import { ReplyDeliveryWatch } from './bot/onTurnError';
 import { SatisfactionRatings } from './services/feedback/satisfactionRatings';
 import { loadDialogWording } from './dialogs/wording/dialogWording';
 import { FaqLibrary } from './services/knowledge/faqLibrary';
@@ -72,6 +72,8 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       webChat.authentication(new ConfigurationBotFrameworkAuthentication({ ...config.botAuth })),
     );
     const adapter = new CloudAdapter(auth);
+    // First, so it sees every other send handler's failure too (see createOnTurnError).
+    adapter.use(new ReplyDeliveryWatch());
 
     // The support conversation (src/bot/supportBot.ts): dialogs over the ticket service, with
     // conversation and user state in the store so a restart continues where the customer was.

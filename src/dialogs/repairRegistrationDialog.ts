@@ -330,12 +330,9 @@ export class RepairRegistrationDialog extends ComponentDialog {
       await this.remember(context, ticket.ticketNumber);
       // The ticket has them now; later photos start a new set.
       await this.deps.photos.clear(context);
+      // No conversation id next to the ticket number: an SMS conversation's id stands for a phone number.
       this.deps.logger.info(
-        {
-          conversationId: activity.conversation.id,
-          ticketNumber: ticket.ticketNumber,
-          photos: ticket.attachments.length,
-        },
+        { ticketNumber: ticket.ticketNumber, channel: activity.channelId, photos: ticket.attachments.length },
         'repair registered',
       );
       await this.deps.renderer.say(

@@ -177,7 +177,8 @@ export class DirectLineService {
     this.remember(conversation);
     if (created) {
       this.lastSeqs.set(conversation.id, 0);
-      this.deps.logger.info({ conversationId: claims.conversationId }, 'web chat conversation started');
+      // The id stays out of the info log: with it, anyone reading logs could address the conversation.
+      this.deps.logger.info('web chat conversation started');
       // The welcome: Web Chat shows nothing until the bot hears that members were added.
       this.deps.turns.enqueue({
         type: 'conversationUpdate',
@@ -308,10 +309,7 @@ export class DirectLineService {
       { ...input, type: 'message', attachments: undefined },
       attachments,
     );
-    this.deps.logger.info(
-      { conversationId: claims.conversationId, files: attachments.length },
-      'web chat photos received',
-    );
+    this.deps.logger.info({ files: attachments.length }, 'web chat photos received');
     return { id: entry.activity.id };
   }
 
