@@ -6,6 +6,8 @@ import type { Logger } from './services/logging/logger';
 import { openDatabase, type Database } from './services/store/database';
 import { closeServer, makeServer, type InFlightRequests, type RouteRegistrar } from './bot/server';
 import { createTwilioSmsChannel } from './bot/adapters/twilioSms/twilioSmsChannel';
+import { SMS_ID_SECRET_FILE, SmsIdentity } from './bot/adapters/twilioSms/smsIdentity';
+import { resolvePersistentSecret } from './services/security/persistentSecret';
 import { WebChatChannel } from './bot/adapters/directLine/webChatChannel';
 import { webChatSite } from './web/webChatSite';
 import { strictTransportSecurity } from './bot/http/strictTransportSecurity';
@@ -108,12 +110,22 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
 
     // SMS over Twilio: /api/sms routes, the inbox worker, and proactive SMS through the adapter.
     // sms.sender is the SmsSender for notifications (held as 'not_configured' while Twilio is unset).
+    const smsIdentity = new SmsIdentity(
+      await resolvePersistentSecret({
+        configured: config.sms.idSecret,
+        setting: 'SMS_ID_SECRET',
+        dataDir: config.store.dataDir,
+        file: SMS_ID_SECRET_FILE,
+        logger,
+      }),
+    );
     const sms = createTwilioSmsChannel({
       config,
       connection: database.connection,
       adapter,
       auth,
       bot,
+      identity: smsIdentity,
       logger: logger.child({ component: 'sms' }),
       ...(options.now ? { now: options.now } : {}),
       // The one outbox dispatcher delivers the tickets' SMS too, written inside the tickets.

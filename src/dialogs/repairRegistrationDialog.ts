@@ -25,6 +25,7 @@ import { validatePhone, type FieldName } from './fieldValidators';
 import type { ChildResult, RegistrationPrefill } from './mainActions';
 import type { SupportDialogDeps } from './ports';
 import { stepValues } from './stepValues';
+import { channelFacts } from './channelFacts';
 import { stopWords } from './messages';
 import { isSms, type SummaryView } from './rendering/channelRenderer';
 import { wordsFor, type PlainWordKey, type Words } from './wording/dialogWording';
@@ -581,9 +582,9 @@ function conversationReferenceOf(context: TurnContext): Record<string, unknown> 
 /** What the ticket service says when an idempotency key was already used (ConflictError details). */
 const earlierTicket = z.object({ ticketNumber: z.string() });
 
-/** On SMS the sender's number is the customer's mobile (E.164 from the SMS gateway). */
+/** On SMS the sender's number is the customer's mobile, as the signed webhook vouched for it. */
 function senderPhone(context: TurnContext, words: Words): string | undefined {
   if (!isSms(context)) return undefined;
-  const validation = validatePhone(context.activity.from?.id ?? '', words);
+  const validation = validatePhone(channelFacts(context).verifiedPhone ?? '', words);
   return validation.ok ? validation.value : undefined;
 }

@@ -19,6 +19,7 @@ import { SmsOptOutRegistry } from '../../../services/sms/smsOptOutRegistry';
 import { SmsOutboundLog } from '../../../services/sms/smsOutboundLog';
 import { createTwilioClient } from '../../../services/sms/twilioClient';
 import type { RouteRegistrar, TurnRunner } from '../../server';
+import type { SmsIdentity } from './smsIdentity';
 import { SmsInboxProcessor, type SmsInboxProcessorOptions } from './smsInboxProcessor';
 import { SmsOutboundMiddleware } from './smsOutboundMiddleware';
 import { SmsTurnRunner } from './smsTurnRunner';
@@ -30,6 +31,8 @@ export interface TwilioSmsChannelDeps {
   adapter: CloudAdapter;
   auth: BotFrameworkAuthentication;
   bot: TurnRunner;
+  /** Keys SMS conversation and user ids (see SmsIdentity). */
+  identity: SmsIdentity;
   logger: Logger;
   now?: () => Date;
   processor?: SmsInboxProcessorOptions;
@@ -121,6 +124,7 @@ export function createTwilioSmsChannel(deps: TwilioSmsChannelDeps): TwilioSmsCha
     outbound,
     messages,
     turns,
+    identity: deps.identity,
     logger,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.processor ? { options: deps.processor } : {}),
