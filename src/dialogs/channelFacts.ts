@@ -19,5 +19,5 @@ export function setChannelFacts(context: TurnContext, facts: ChannelFacts): void
 }
 
 export function channelFacts(context: TurnContext): ChannelFacts {
-  return (context.turnState.get(CHANNEL_FACTS) as ChannelFacts | undefined) ?? {};
+  return context.turnState.get<ChannelFacts | undefined>(CHANNEL_FACTS) ?? {};
 }
