@@ -23,6 +23,7 @@ import { createRecognizer } from './services/recognition/createRecognizer';
 import { MongoStorage } from './services/store/mongoStorage';
 import { TicketService } from './services/tickets/ticketService';
 import { TicketOutbox } from './services/tickets/ticketOutbox';
+import { TicketLookupLimits } from './services/tickets/lookupLimits';
 import { ticketRoutes } from './bot/routes/ticketRoutes';
 import { agentRoutes } from './bot/routes/agentRoutes';
 import { AgentAccounts } from './services/agents/agentAccounts';
@@ -85,6 +86,12 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       catalogue,
       logger: logger.child({ component: 'tickets' }),
       repairs: config.repairs,
+      lookupLimits: new TicketLookupLimits({
+        perCaller: config.abuse.lookupFailuresPerCaller,
+        perTicket: config.abuse.lookupFailuresPerTicket,
+        perClientAddress: config.abuse.lookupFailuresPerClientAddress,
+        ...(options.now ? { clock: { now: options.now } } : {}),
+      }),
       ...(options.now ? { clock: { now: options.now } } : {}),
       ...(webChat.attachmentKeeper ? { attachmentKeeper: webChat.attachmentKeeper } : {}),
     });

@@ -17,6 +17,7 @@ export interface TicketOperations {
     ticketNumber: string;
     phone: string;
     callerKey: string;
+    clientAddress?: string;
   }): Promise<TicketView | null>;
 }
 

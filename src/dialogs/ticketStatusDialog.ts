@@ -80,12 +80,14 @@ export class TicketStatusDialog extends ComponentDialog {
     const phone = (step.result as AskResult).value ?? '';
     const activity = step.context.activity;
     const words = wordsFor(this.deps.wording, step.context);
+    const { clientAddress } = channelFacts(step.context);
     let ticket: TicketView | null;
     try {
       ticket = await this.deps.tickets.findForCustomer({
         ticketNumber,
         phone,
         callerKey: `${activity.channelId}:${activity.from?.id ?? activity.conversation.id}`,
+        ...(clientAddress ? { clientAddress } : {}),
       });
     } catch (error) {
       if (error instanceof RateLimitedError) {

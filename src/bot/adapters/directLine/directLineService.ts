@@ -36,7 +36,7 @@ import {
   type DirectLineTokens,
   type IssuedToken,
 } from './directLineTokens';
-import type { DirectLineTurns } from './directLineTurns';
+import type { DirectLineTurns, TurnOrigin } from './directLineTurns';
 import { LruCache } from './lruCache';
 import type { MultipartPart } from './multipart';
 
@@ -238,7 +238,11 @@ export class DirectLineService {
   }
 
   /** POST /conversations/:id/activities: stores and echoes the activity, answers, and runs the turn after. */
-  async postFromUser(claims: DirectLineTokenClaims, body: unknown): Promise<{ id: string }> {
+  async postFromUser(
+    claims: DirectLineTokenClaims,
+    body: unknown,
+    origin: TurnOrigin = {},
+  ): Promise<{ id: string }> {
     const input = parseOrThrow(userActivitySchema, body, 'activity');
     if (input.attachments && input.attachments.length > 0) {
       throw new ValidationError(
@@ -256,7 +260,7 @@ export class DirectLineService {
       return { id: `${claims.conversationId}|typing` };
     }
     this.assertCounted(await this.deps.store.countIn(claims.conversationId, this.deps.quota));
-    const entry = await this.appendFromUser(claims, input, []);
+    const entry = await this.appendFromUser(claims, input, [], origin);
     return { id: entry.activity.id };
   }
 
@@ -265,7 +269,11 @@ export class DirectLineService {
    * photo the media policy accepts (by its bytes, within its size); otherwise nothing is stored, the
    * customer is told why in the chat, and the caller gets an UploadRejectedError.
    */
-  async postUpload(claims: DirectLineTokenClaims, parts: MultipartPart[]): Promise<{ id: string }> {
+  async postUpload(
+    claims: DirectLineTokenClaims,
+    parts: MultipartPart[],
+    origin: TurnOrigin = {},
+  ): Promise<{ id: string }> {
     this.deps.turns.assertAccepting();
     await this.requireConversation(claims.conversationId);
     const files = parts.filter((part) => part.name !== 'activity');
@@ -308,6 +316,7 @@ export class DirectLineService {
       claims,
       { ...input, type: 'message', attachments: undefined },
       attachments,
+      origin,
     );
     this.deps.logger.info({ files: attachments.length }, 'web chat photos received');
     return { id: entry.activity.id };
@@ -411,6 +420,7 @@ export class DirectLineService {
     claims: DirectLineTokenClaims,
     input: UserActivityInput,
     uploads: UploadRecord[],
+    origin: TurnOrigin,
   ): Promise<StoredActivity> {
     const serviceUrl = this.deps.serviceUrl();
     const { from: sentFrom, attachments: _ignored, ...fields } = input;
@@ -445,7 +455,7 @@ export class DirectLineService {
       }
       return activity;
     });
-    this.deps.turns.enqueue(toBotActivity(entry.activity));
+    this.deps.turns.enqueue(toBotActivity(entry.activity), origin);
     return entry;
   }
 
