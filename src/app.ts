@@ -24,6 +24,8 @@ import { MongoStorage } from './services/store/mongoStorage';
 import { TicketService } from './services/tickets/ticketService';
 import { TicketOutbox } from './services/tickets/ticketOutbox';
 import { TicketLookupLimits } from './services/tickets/lookupLimits';
+import { RegistrationLimits } from './services/tickets/registrationLimits';
+import type { TicketOperations } from './dialogs/ports';
 import { ticketRoutes } from './bot/routes/ticketRoutes';
 import { agentRoutes } from './bot/routes/agentRoutes';
 import { AgentAccounts } from './services/agents/agentAccounts';
@@ -101,6 +103,20 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       retentionSeconds: config.retention.stateDays * 24 * 3600,
     });
     await storage.init();
+    // What the dialogs register through: the ticket service behind the customers' registration caps.
+    const registrationLimits = new RegistrationLimits({
+      connection: database.connection,
+      perConversation: config.abuse.registrationsPerConversation,
+      perPhonePerDay: config.abuse.registrationsPerPhonePerDay,
+      ...(options.now ? { clock: { now: options.now } } : {}),
+    });
+    const customerTickets: TicketOperations = {
+      register: async (input, registerOptions) => {
+        await registrationLimits.check(input, registerOptions.idempotencyKey);
+        return tickets.register(input, registerOptions);
+      },
+      findForCustomer: (query) => tickets.findForCustomer(query),
+    };
     const { bot, onTurnError } = SupportBot.create({
       storage,
       recognizer: createRecognizer(config, logger.child({ component: 'recognition' }), { catalogue }),
@@ -108,7 +124,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       faq: FaqLibrary.load({ turnaroundBusinessDays: config.repairs.turnaroundBusinessDays }),
       wording: loadDialogWording(),
       troubleshooting: TroubleshootingLibrary.load({ catalogue }),
-      tickets,
+      tickets: customerTickets,
       ratings: new SatisfactionRatings(database.connection),
       logger: logger.child({ component: 'bot' }),
       ...(options.now ? { now: options.now } : {}),

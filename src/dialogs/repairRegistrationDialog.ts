@@ -361,6 +361,13 @@ export class RepairRegistrationDialog extends ComponentDialog {
       }
       if (error instanceof ValidationError) {
         await this.deps.renderer.say(context, words.text('registration.invalid', { problem: error.message }));
+      } else if (error instanceof RateLimitedError && error.retryAfterSeconds >= 60 * 60) {
+        // A daily cap (RegistrationLimits): trying again in a moment won't help.
+        await this.deps.renderer.say(
+          context,
+          `Sorry, I can't register another repair here: ${error.message} ${this.deps.faq.contact}`,
+        );
+        return step.endDialog({} satisfies ChildResult);
       } else if (error instanceof RateLimitedError) {
         const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
         await this.deps.renderer.say(context, words.text('registration.rateLimited', { minutes }));
