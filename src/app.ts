@@ -8,6 +8,10 @@ import { closeServer, makeServer, type InFlightRequests, type RouteRegistrar } f
 import { createTwilioSmsChannel } from './bot/adapters/twilioSms/twilioSmsChannel';
 import { SMS_ID_SECRET_FILE, SmsIdentity } from './bot/adapters/twilioSms/smsIdentity';
 import { resolvePersistentSecret } from './services/security/persistentSecret';
+import { KnownSmsSenders } from './services/sms/knownSmsSenders';
+import { PhoneConfirmation } from './services/sms/phoneConfirmation';
+import type { SmsSender } from './services/notifications/smsSender';
+import { UnconfiguredSmsSender } from './services/notifications/unconfiguredSmsSender';
 import { WebChatChannel } from './bot/adapters/directLine/webChatChannel';
 import { webChatSite } from './web/webChatSite';
 import { strictTransportSecurity } from './bot/http/strictTransportSecurity';
@@ -117,7 +121,31 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       },
       findForCustomer: (query) => tickets.findForCustomer(query),
     };
+    const smsIdentity = new SmsIdentity(
+      await resolvePersistentSecret({
+        configured: config.sms.idSecret,
+        setting: 'SMS_ID_SECRET',
+        dataDir: config.store.dataDir,
+        file: SMS_ID_SECRET_FILE,
+        logger,
+      }),
+    );
+    // A typed mobile number gets a one-time code before the bot texts it (SMS_CONFIRM_NEW_NUMBERS).
+    // The SMS channel (its sender) is built after the bot, which it needs: bound once it exists.
+    let smsSender: SmsSender = new UnconfiguredSmsSender();
+    const knownSenders = new KnownSmsSenders(database.connection, (phone) =>
+      smsIdentity.digest('known-sender', phone),
+    );
+    const phoneConfirmation = new PhoneConfirmation({
+      connection: database.connection,
+      sender: { send: (message) => smsSender.send(message) },
+      knownSenders,
+      digest: (purpose, value) => smsIdentity.digest(purpose, value),
+      policy: config.sms.confirmNewNumbers,
+      clock: { now: options.now ?? (() => new Date()) },
+    });
     const { bot, onTurnError } = SupportBot.create({
+      phoneConfirmation,
       storage,
       recognizer: createRecognizer(config, logger.child({ component: 'recognition' }), { catalogue }),
       catalogue,
@@ -133,15 +161,6 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
 
     // SMS over Twilio: /api/sms routes, the inbox worker, and proactive SMS through the adapter.
     // sms.sender is the SmsSender for notifications (held as 'not_configured' while Twilio is unset).
-    const smsIdentity = new SmsIdentity(
-      await resolvePersistentSecret({
-        configured: config.sms.idSecret,
-        setting: 'SMS_ID_SECRET',
-        dataDir: config.store.dataDir,
-        file: SMS_ID_SECRET_FILE,
-        logger,
-      }),
-    );
     const sms = createTwilioSmsChannel({
       config,
       connection: database.connection,
@@ -149,6 +168,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       auth,
       bot,
       identity: smsIdentity,
+      knownSenders,
       logger: logger.child({ component: 'sms' }),
       ...(options.now ? { now: options.now } : {}),
       // The one outbox dispatcher delivers the tickets' SMS too, written inside the tickets.
@@ -159,6 +179,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         owner: config.instanceId,
       },
     });
+    smsSender = sms.sender;
     registrars.push(sms.registrar);
     registrars.push(
       webChat.registrar(adapter, bot),

@@ -34,6 +34,7 @@ export const REPAIR_REGISTRATION_DIALOG = 'repairRegistration';
 const INTRO = 'repairRegistration.intro';
 const FILL = 'repairRegistration.fill';
 const SUMMARY = 'repairRegistration.summary';
+const CONFIRM_PHONE = 'repairRegistration.confirmPhone';
 
 export interface RepairRegistrationOptions {
   prefill?: RegistrationPrefill;
@@ -184,6 +185,12 @@ export class RepairRegistrationDialog extends ComponentDialog {
         (step) => this.editField(step),
       ]),
     );
+    this.addDialog(
+      new WaterfallDialog<RegistrationState>(CONFIRM_PHONE, [
+        (step) => this.askCode(step),
+        (step) => this.checkCode(step),
+      ]),
+    );
     this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now, deps.wording));
     this.initialDialogId = INTRO;
   }
@@ -301,7 +308,61 @@ export class RepairRegistrationDialog extends ComponentDialog {
         })),
       } satisfies AskSpec);
     }
-    return this.submit(step);
+    return this.confirmPhoneThenSubmit(step);
+  }
+
+  /**
+   * The "registered" SMS goes to the number typed in the form: unless the number has texted us (or
+   * is this SMS conversation's own), a one-time code sent to it must come back first, so the bot
+   * can't be made to text strangers. Without a code the repair is still registered, without SMS.
+   */
+  private async confirmPhoneThenSubmit(
+    step: WaterfallStepContext<RegistrationState>,
+  ): Promise<DialogTurnResult> {
+    const confirmation = this.deps.phoneConfirmation;
+    const phone = step.options.draft.phone;
+    if (!confirmation || !phone || phone === senderPhone(step.context, this.words(step.context)))
+      return this.submit(step);
+    const conversationId = step.context.activity.conversation.id;
+    const started = await confirmation.start({ phone, conversationId });
+    if (started === 'not_needed') return this.submit(step);
+    if (started === 'unavailable') return this.submit(step, { notifyCustomer: false });
+    return step.replaceDialog(CONFIRM_PHONE, step.options);
+  }
+
+  private async askCode(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
+    const words = this.words(step.context);
+    return step.beginDialog(ASK_DIALOG, {
+      prompt: words.text('registration.askCode', { phone: step.options.draft.phone ?? '' }),
+      field: 'confirmationCode',
+      choices: [{ ...skipChoice(words), label: words.text('registration.skipCode') }],
+    } satisfies AskSpec);
+  }
+
+  private async checkCode(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
+    const answer = step.result as AskResult;
+    const phone = step.options.draft.phone ?? '';
+    if (answer.choice === 'skip') return this.submit(step, { notifyCustomer: false });
+    const checked = await this.deps.phoneConfirmation!.confirm({
+      phone,
+      conversationId: step.context.activity.conversation.id,
+      code: answer.value ?? '',
+    });
+    if (checked === 'confirmed') return this.submit(step);
+    if (checked === 'wrong') {
+      await this.deps.renderer.say(
+        step.context,
+        "That code isn't right. Please check the SMS and try again.",
+      );
+      return step.replaceDialog(CONFIRM_PHONE, step.options);
+    }
+    await this.deps.renderer.say(
+      step.context,
+      this.words(step.context).text(
+        checked === 'expired' ? 'registration.codeExpired' : 'registration.tooManyCodes',
+      ),
+    );
+    return this.submit(step, { notifyCustomer: false });
   }
 
   private async editField(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
@@ -314,7 +375,10 @@ export class RepairRegistrationDialog extends ComponentDialog {
     return step.replaceDialog(FILL, { ...state, draft, draftId: randomUUID() });
   }
 
-  private async submit(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
+  private async submit(
+    step: WaterfallStepContext<RegistrationState>,
+    delivery: { notifyCustomer?: boolean } = {},
+  ): Promise<DialogTurnResult> {
     const state = step.options;
     const context = step.context;
     const activity = context.activity;
@@ -325,7 +389,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
     try {
       // The customer's memory (recent tickets) is read while the ticket is written: one wait, not two.
       const [ticket] = await Promise.all([
-        this.deps.tickets.register(input, { idempotencyKey, actor: 'customer' }),
+        this.deps.tickets.register(input, { idempotencyKey, actor: 'customer', ...delivery }),
         this.deps.customerMemory.get(context, { recentTickets: [] }),
       ]);
       await this.remember(context, ticket.ticketNumber);
@@ -344,7 +408,12 @@ export class RepairRegistrationDialog extends ComponentDialog {
           warrantyReason: ticket.warranty.reason,
         }),
       );
-      await this.deps.renderer.say(context, words.text('registration.nextSteps'));
+      await this.deps.renderer.say(
+        context,
+        words.text(
+          delivery.notifyCustomer === false ? 'registration.nextStepsNoSms' : 'registration.nextSteps',
+        ),
+      );
       return step.endDialog({} satisfies ChildResult);
     } catch (error) {
       const earlier = error instanceof ConflictError ? earlierTicket.safeParse(error.details) : undefined;
@@ -365,7 +434,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
         // A daily cap (RegistrationLimits): trying again in a moment won't help.
         await this.deps.renderer.say(
           context,
-          `Sorry, I can't register another repair here: ${error.message} ${this.deps.faq.contact}`,
+          words.text('registration.dailyCap', { problem: error.message, contact: this.deps.faq.contact }),
         );
         return step.endDialog({} satisfies ChildResult);
       } else if (error instanceof RateLimitedError) {

@@ -105,7 +105,8 @@ export class TicketService {
    */
   async register(
     input: RegistrationInput,
-    options: { idempotencyKey: string; actor: string },
+    /** notifyCustomer false: no "registered" SMS (a number the customer could not confirm). */
+    options: { idempotencyKey: string; actor: string; notifyCustomer?: boolean },
   ): Promise<TicketView> {
     const registration = parseInput(registrationInputSchema, input, 'registration');
     const idempotencyKey = parseInput(idempotencyKeySchema, options.idempotencyKey, 'idempotency key');
@@ -149,7 +150,8 @@ export class TicketService {
         warranty: { preliminary: decision.preliminary },
         tracking: {},
         history: [decision.history],
-        ...outboxUpdate(this.notifications(decision.events, now)).set,
+        // notifyCustomer false: the number could not be confirmed, so no "registered" SMS to it.
+        ...outboxUpdate(this.notifications(options.notifyCustomer === false ? [] : decision.events, now)).set,
         createdAt: now,
         updatedAt: now,
       };

@@ -16,14 +16,15 @@ export class SmsIdentity {
   }
 
   conversationId(phoneNumber: string): string {
-    return `sms-${this.mac('conversation', phoneNumber)}`;
+    return `sms-${this.digest('conversation', phoneNumber)}`;
   }
 
   userId(phoneNumber: string): string {
-    return `smsu-${this.mac('user', phoneNumber)}`;
+    return `smsu-${this.digest('user', phoneNumber)}`;
   }
 
-  private mac(purpose: string, phoneNumber: string): string {
-    return createHmac('sha256', this.key).update(`${purpose}:${phoneNumber}`).digest('hex').slice(0, 32);
+  /** A keyed digest of `value` for one purpose (other stores keying records by a number use it too). */
+  digest(purpose: string, value: string): string {
+    return createHmac('sha256', this.key).update(`${purpose}:${value}`).digest('hex').slice(0, 32);
   }
 }

@@ -45,6 +45,8 @@ export interface SmsInboxProcessorDeps {
   turns: SmsTurns;
   /** Keys the conversation and user ids of a number. */
   identity: SmsIdentity;
+  /** Numbers that texted us: the "registered" SMS may go to them without a one-time code. */
+  knownSenders?: { remember(phoneNumber: string, at: Date): Promise<void> };
   logger: Logger;
   now?: () => Date;
   options?: SmsInboxProcessorOptions;
@@ -241,6 +243,7 @@ export class SmsInboxProcessor {
     }
     // An opted-out number gets nothing back, so there is no point running a turn for it.
     if (optedOut) return { outcome: 'ignored_opted_out', replies: [] };
+    await this.deps.knownSenders?.remember(entry.from, this.now());
     try {
       // The number is verified: the inbox only holds messages whose webhook carried Twilio's signature.
       const activities = await this.deps.turns.run(toInboundActivity(entry, this.deps.identity), {

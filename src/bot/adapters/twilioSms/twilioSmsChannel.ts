@@ -15,6 +15,7 @@ import type { SmsSender } from '../../../services/notifications/smsSender';
 import { TwilioSmsSender } from '../../../services/notifications/twilioSmsSender';
 import { UnconfiguredSmsSender } from '../../../services/notifications/unconfiguredSmsSender';
 import { SmsInbox } from '../../../services/sms/smsInbox';
+import type { KnownSmsSenders } from '../../../services/sms/knownSmsSenders';
 import { SmsOptOutRegistry } from '../../../services/sms/smsOptOutRegistry';
 import { SmsOutboundLog } from '../../../services/sms/smsOutboundLog';
 import { createTwilioClient } from '../../../services/sms/twilioClient';
@@ -33,6 +34,8 @@ export interface TwilioSmsChannelDeps {
   bot: TurnRunner;
   /** Keys SMS conversation and user ids (see SmsIdentity). */
   identity: SmsIdentity;
+  /** Told about every number that texts us (see KnownSmsSenders). */
+  knownSenders?: KnownSmsSenders;
   logger: Logger;
   now?: () => Date;
   processor?: SmsInboxProcessorOptions;
@@ -125,6 +128,7 @@ export function createTwilioSmsChannel(deps: TwilioSmsChannelDeps): TwilioSmsCha
     messages,
     turns,
     identity: deps.identity,
+    ...(deps.knownSenders ? { knownSenders: deps.knownSenders } : {}),
     logger,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.processor ? { options: deps.processor } : {}),
