@@ -115,7 +115,8 @@ export function makeServer(deps: ServerDeps): SupportServer {
         {
           requestId: req.getId(),
           method: req.method,
-          path,
+          // The route's pattern, not the path: paths carry conversation ids (/v3/…/conversations/{id}).
+          path: matchedRoute(req) ?? path,
           status: res.statusCode,
           ms: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e5) / 10,
         },
@@ -211,6 +212,12 @@ function registerBotEndpoint(server: Server, deps: ServerDeps): void {
 function bodyText(body: unknown, fallback: string): string {
   if (typeof body === 'string' && body !== '') return body;
   return body instanceof Error ? body.message : fallback;
+}
+
+/** The pattern of the route that served the request (e.g. /v3/conversations/:conversationId/activities). */
+function matchedRoute(req: Request): string | undefined {
+  const pattern = (req.getRoute() as { path?: unknown } | undefined)?.path;
+  return typeof pattern === 'string' ? pattern : undefined;
 }
 
 interface RestifyLikeError extends Error {
