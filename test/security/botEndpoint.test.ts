@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createApp, type App } from '../../src/app';
 import { ConfigError, loadConfig } from '../../src/config';
-import { isLoopbackAddress } from '../../src/bot/botEndpointGuard';
+import { BotEndpointGuard, isLoopbackAddress } from '../../src/bot/botEndpointGuard';
+import { ForbiddenError } from '../../src/services/errors';
 import { FakeTwilioApi } from '../support/fakeTwilio';
 import { memoryLogger } from '../support/silentLogger';
 import { messageSid, postSignedTwilioForm } from '../support/twilioWebhook';
@@ -330,6 +331,26 @@ describe('/api/messages in production', () => {
       await app.stop();
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('with MicrosoftAppId, sms is still refused; directline only when web chat is Azure Direct Line; other channels go on to token checks', () => {
+    const request = (channelId: string) => ({
+      activity: { channelId, serviceUrl: 'https://smba.trafficmanager.net/emea/' },
+      remoteAddress: '203.0.113.5',
+      headers: {},
+    });
+    const local = new BotEndpointGuard({ appIdConfigured: true, azureDirectLine: false });
+    const azure = new BotEndpointGuard({ appIdConfigured: true, azureDirectLine: true });
+    for (const guard of [local, azure]) assert.throws(() => guard.check(request('SMS ')), ForbiddenError);
+    assert.throws(() => local.check(request('directline')), ForbiddenError);
+    assert.doesNotThrow(() => azure.check(request('directline')));
+    assert.doesNotThrow(() => local.check(request('msteams')));
+    // Without an app id, Azure Direct Line is no excuse: nobody vouches for the activity.
+    assert.throws(
+      () =>
+        new BotEndpointGuard({ appIdConfigured: false, azureDirectLine: true }).check(request('directline')),
+      ForbiddenError,
+    );
   });
 
   it('loopback means 127.0.0.0/8 and ::1 (also IPv4-mapped), nothing else', () => {
