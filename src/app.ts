@@ -133,6 +133,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     // A typed mobile number gets a one-time code before the bot texts it (SMS_CONFIRM_NEW_NUMBERS).
     // The SMS channel (its sender) is built after the bot, which it needs: bound once it exists.
     let smsSender: SmsSender = new UnconfiguredSmsSender();
+    let smsConfigured = false;
     const knownSenders = new KnownSmsSenders(database.connection, (phone) =>
       smsIdentity.digest('known-sender', phone),
     );
@@ -142,6 +143,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       knownSenders,
       digest: (purpose, value) => smsIdentity.digest(purpose, value),
       policy: config.sms.confirmNewNumbers,
+      canSend: () => smsConfigured,
       clock: { now: options.now ?? (() => new Date()) },
     });
     const { bot, onTurnError } = SupportBot.create({
@@ -180,6 +182,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       },
     });
     smsSender = sms.sender;
+    smsConfigured = sms.configured;
     registrars.push(sms.registrar);
     registrars.push(
       webChat.registrar(adapter, bot),

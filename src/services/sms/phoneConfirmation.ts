@@ -31,6 +31,8 @@ export interface PhoneConfirmationDeps {
   /** A keyed digest (SmsIdentity.digest): numbers and codes are never stored as they are. */
   digest: (purpose: string, value: string) => string;
   policy: ConfirmationPolicy;
+  /** False while SMS is not configured: no code can be sent, so none is tried (nor stored). */
+  canSend: () => boolean;
   clock: Clock;
 }
 
@@ -53,6 +55,7 @@ export class PhoneConfirmation {
 
   async start(request: { phone: string; conversationId: string }): Promise<ConfirmationStart> {
     if (this.deps.policy === 'off') return 'not_needed';
+    if (!this.deps.canSend()) return 'unavailable';
     if (await this.deps.knownSenders.hasTexted(request.phone)) return 'not_needed';
     const codes = await this.collection();
     const requestKey = this.requestKey(request);
