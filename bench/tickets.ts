@@ -22,7 +22,7 @@ import mongoose from 'mongoose';
 import pino from 'pino';
 import { ProductCatalogue } from '../src/services/knowledge/productCatalogue';
 import { EmbeddedMongoServer } from '../src/services/store/embedded/embeddedMongoServer';
-import { LookupLimiter } from '../src/services/tickets/lookupLimiter';
+import { TicketLookupLimits } from '../src/services/tickets/lookupLimits';
 import { ticketModel } from '../src/services/tickets/ticketModel';
 import { TicketService } from '../src/services/tickets/ticketService';
 import { printTable } from './table';
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
       logger,
       repairs: { holidays: [], turnaroundBusinessDays: 14 },
       // The lookups below are all hits, which the limiter never counts; a big window changes nothing.
-      lookupLimiter: new LookupLimiter(),
+      lookupLimits: new TicketLookupLimits(),
     });
     await service.init();
 

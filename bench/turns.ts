@@ -82,7 +82,7 @@ function productionNodeFlags(): string {
  * One customer's conversation: a sound problem that troubleshooting does not fix, then the repair
  * registration it offers, confirmed. Each entry is a message and what the reply must contain.
  */
-function supportScript(serial: string): Array<[string, RegExp]> {
+function supportScript(serial: string, phone = randomPhone()): Array<[string, RegExp]> {
   return [
     ['there is no sound from my carplay adapter', /Which CarlinKit product/],
     ['U2W Plus', /What make of car/],
@@ -98,7 +98,8 @@ function supportScript(serial: string): Array<[string, RegExp]> {
     ['skip', /what exactly happens/],
     ['skip', /full name/],
     ['Jane Doe', /mobile number/],
-    ['+1 415 555 0100', /e-mail address/],
+    // A number per conversation: registrations are capped per mobile number per day.
+    [phone, /e-mail address/],
     ['jane@example.com', /street and house number/],
     ['1 Market St', /Apartment, suite/],
     ['skip', /Town or city/],
@@ -108,6 +109,11 @@ function supportScript(serial: string): Array<[string, RegExp]> {
     ['United States', /Please check your details/],
     ['Confirm and submit', /ticket number is CK-/],
   ];
+}
+
+/** A random +1 415 555 xxxx-style number (the registration caps count per number). */
+function randomPhone(): string {
+  return `+1 415 ${String(Math.floor(Math.random() * 10_000_000)).padStart(7, '0')}`;
 }
 
 interface LoadResult {
@@ -172,8 +178,9 @@ async function drive(port: number, kind: ServerKind, pid: number): Promise<LoadR
     const payload = JSON.stringify({
       type: 'message',
       id: `${conversationId}-${sequence}`,
-      channelId: 'directline',
-      serviceUrl: 'https://connector.invalid',
+      // The Emulator's shape: without MicrosoftAppId that is all /api/messages takes (loopback only).
+      channelId: 'emulator',
+      serviceUrl: 'http://127.0.0.1:9',
       conversation: { id: conversationId },
       from: { id: userId },
       recipient: { id: 'bot' },

@@ -52,8 +52,9 @@ async function startApp(dataDir: string): Promise<Started> {
   const { loadConfig } = fromBuild<typeof ConfigModule>('config');
   const { createLogger } = fromBuild<typeof LoggerModule>('services/logging/logger');
   // Errors only: the notification worker warns about every SMS it cannot send without Twilio.
+  // Not 'production': that refuses /api/messages without MicrosoftAppId, and this drives it as the Emulator.
   const config = loadConfig({
-    NODE_ENV: 'production',
+    NODE_ENV: 'development',
     LOG_LEVEL: 'error',
     DATA_DIR: dataDir,
     HOST: '127.0.0.1',
@@ -112,7 +113,8 @@ async function startEcho(): Promise<Started> {
   const { makeServer } = fromBuild<typeof ServerModule>('bot/server');
   const { loadConfig } = fromBuild<typeof ConfigModule>('config');
   const { createLogger } = fromBuild<typeof LoggerModule>('services/logging/logger');
-  const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0' });
+  // Not 'production': that refuses /api/messages without MicrosoftAppId, and this drives it as the Emulator.
+  const config = loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0' });
   const logic = echoBot();
   const { server } = makeServer({
     config,

@@ -6,12 +6,18 @@ import type { Logger } from './services/logging/logger';
 import { openDatabase, type Database } from './services/store/database';
 import { closeServer, makeServer, type InFlightRequests, type RouteRegistrar } from './bot/server';
 import { createTwilioSmsChannel } from './bot/adapters/twilioSms/twilioSmsChannel';
+import { SMS_ID_SECRET_FILE, SmsIdentity } from './bot/adapters/twilioSms/smsIdentity';
+import { resolvePersistentSecret } from './services/security/persistentSecret';
+import { KnownSmsSenders } from './services/sms/knownSmsSenders';
+import { PhoneConfirmation } from './services/sms/phoneConfirmation';
+import type { SmsSender } from './services/notifications/smsSender';
+import { UnconfiguredSmsSender } from './services/notifications/unconfiguredSmsSender';
 import { WebChatChannel } from './bot/adapters/directLine/webChatChannel';
 import { webChatSite } from './web/webChatSite';
 import { strictTransportSecurity } from './bot/http/strictTransportSecurity';
 import { SupportBot } from './bot/supportBot';
 import { ReusedClientsAuthentication } from './bot/reusedClientsAuthentication';
-
+import { ReplyDeliveryWatch } from './bot/onTurnError';
 import { SatisfactionRatings } from './services/feedback/satisfactionRatings';
 import { loadDialogWording } from './dialogs/wording/dialogWording';
 import { FaqLibrary } from './services/knowledge/faqLibrary';
@@ -21,6 +27,9 @@ import { createRecognizer } from './services/recognition/createRecognizer';
 import { MongoStorage } from './services/store/mongoStorage';
 import { TicketService } from './services/tickets/ticketService';
 import { TicketOutbox } from './services/tickets/ticketOutbox';
+import { TicketLookupLimits } from './services/tickets/lookupLimits';
+import { RegistrationLimits } from './services/tickets/registrationLimits';
+import type { TicketOperations } from './dialogs/ports';
 import { ticketRoutes } from './bot/routes/ticketRoutes';
 import { agentRoutes } from './bot/routes/agentRoutes';
 import { AgentAccounts } from './services/agents/agentAccounts';
@@ -72,6 +81,8 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       webChat.authentication(new ConfigurationBotFrameworkAuthentication({ ...config.botAuth })),
     );
     const adapter = new CloudAdapter(auth);
+    // First, so it sees every other send handler's failure too (see createOnTurnError).
+    adapter.use(new ReplyDeliveryWatch());
 
     // The support conversation (src/bot/supportBot.ts): dialogs over the ticket service, with
     // conversation and user state in the store so a restart continues where the customer was.
@@ -81,6 +92,12 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       catalogue,
       logger: logger.child({ component: 'tickets' }),
       repairs: config.repairs,
+      lookupLimits: new TicketLookupLimits({
+        perCaller: config.abuse.lookupFailuresPerCaller,
+        perTicket: config.abuse.lookupFailuresPerTicket,
+        perClientAddress: config.abuse.lookupFailuresPerClientAddress,
+        ...(options.now ? { clock: { now: options.now } } : {}),
+      }),
       ...(options.now ? { clock: { now: options.now } } : {}),
       ...(webChat.attachmentKeeper ? { attachmentKeeper: webChat.attachmentKeeper } : {}),
     });
@@ -90,14 +107,54 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       retentionSeconds: config.retention.stateDays * 24 * 3600,
     });
     await storage.init();
+    // What the dialogs register through: the ticket service behind the customers' registration caps.
+    const registrationLimits = new RegistrationLimits({
+      connection: database.connection,
+      perConversation: config.abuse.registrationsPerConversation,
+      perPhonePerDay: config.abuse.registrationsPerPhonePerDay,
+      ...(options.now ? { clock: { now: options.now } } : {}),
+    });
+    const customerTickets: TicketOperations = {
+      register: async (input, registerOptions) => {
+        await registrationLimits.check(input, registerOptions.idempotencyKey);
+        return tickets.register(input, registerOptions);
+      },
+      findForCustomer: (query) => tickets.findForCustomer(query),
+    };
+    const smsIdentity = new SmsIdentity(
+      await resolvePersistentSecret({
+        configured: config.sms.idSecret,
+        setting: 'SMS_ID_SECRET',
+        dataDir: config.store.dataDir,
+        file: SMS_ID_SECRET_FILE,
+        logger,
+      }),
+    );
+    // A typed mobile number gets a one-time code before the bot texts it (SMS_CONFIRM_NEW_NUMBERS).
+    // The SMS channel (its sender) is built after the bot, which it needs: bound once it exists.
+    let smsSender: SmsSender = new UnconfiguredSmsSender();
+    let smsConfigured = false;
+    const knownSenders = new KnownSmsSenders(database.connection, (phone) =>
+      smsIdentity.digest('known-sender', phone),
+    );
+    const phoneConfirmation = new PhoneConfirmation({
+      connection: database.connection,
+      sender: { send: (message) => smsSender.send(message) },
+      knownSenders,
+      digest: (purpose, value) => smsIdentity.digest(purpose, value),
+      policy: config.sms.confirmNewNumbers,
+      canSend: () => smsConfigured,
+      clock: { now: options.now ?? (() => new Date()) },
+    });
     const { bot, onTurnError } = SupportBot.create({
+      phoneConfirmation,
       storage,
       recognizer: createRecognizer(config, logger.child({ component: 'recognition' }), { catalogue }),
       catalogue,
       faq: FaqLibrary.load({ turnaroundBusinessDays: config.repairs.turnaroundBusinessDays }),
       wording: loadDialogWording(),
       troubleshooting: TroubleshootingLibrary.load({ catalogue }),
-      tickets,
+      tickets: customerTickets,
       ratings: new SatisfactionRatings(database.connection),
       logger: logger.child({ component: 'bot' }),
       ...(options.now ? { now: options.now } : {}),
@@ -112,6 +169,8 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       adapter,
       auth,
       bot,
+      identity: smsIdentity,
+      knownSenders,
       logger: logger.child({ component: 'sms' }),
       ...(options.now ? { now: options.now } : {}),
       // The one outbox dispatcher delivers the tickets' SMS too, written inside the tickets.
@@ -122,6 +181,8 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         owner: config.instanceId,
       },
     });
+    smsSender = sms.sender;
+    smsConfigured = sms.configured;
     registrars.push(sms.registrar);
     registrars.push(
       webChat.registrar(adapter, bot),

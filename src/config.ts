@@ -84,6 +84,7 @@ const environmentSchema = z
     MicrosoftAppPassword: optionalString,
     MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
     MicrosoftAppTenantId: optionalString,
+    BOT_ENDPOINT: z.enum(['on', 'off']).default('on'),
 
     AGENT_SESSION_IDLE_MINUTES: positiveInt.default(60),
     AGENT_SESSION_MAX_HOURS: positiveInt.default(12),
@@ -166,6 +167,16 @@ const environmentSchema = z
         .optional(),
     ),
     TWILIO_API_BASE_URL: optionalString.pipe(httpUrl.optional()),
+
+    SMS_ID_SECRET: optionalString.pipe(
+      z.string().min(32, 'must be at least 32 characters (use a long random value)').optional(),
+    ),
+    TICKET_LOOKUP_MAX_FAILURES: positiveInt.default(5),
+    TICKET_LOOKUP_MAX_FAILURES_PER_TICKET: positiveInt.default(10),
+    TICKET_LOOKUP_MAX_FAILURES_PER_IP: positiveInt.default(20),
+    REGISTRATIONS_PER_CONVERSATION: positiveInt.default(3),
+    REGISTRATIONS_PER_PHONE_PER_DAY: positiveInt.default(3),
+    SMS_CONFIRM_NEW_NUMBERS: z.enum(['code', 'off']).default('code'),
   })
   .superRefine((env, ctx) => {
     if (env.MicrosoftAppId && !env.MicrosoftAppPassword && env.MicrosoftAppType !== 'UserAssignedMSI') {
@@ -208,6 +219,14 @@ const environmentSchema = z
           message: 'TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID is required with TWILIO_ACCOUNT_SID',
         });
       }
+    }
+    if (env.NODE_ENV === 'production' && !env.MicrosoftAppId && env.BOT_ENDPOINT === 'on') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MicrosoftAppId'],
+        message:
+          'is required in production while BOT_ENDPOINT is on: without it /api/messages would take unauthenticated activities (set BOT_ENDPOINT=off when no Azure Bot Service channel is used)',
+      });
     }
     if (env.NODE_ENV === 'production' && env.TWILIO_ACCOUNT_SID && !env.PUBLIC_BASE_URL) {
       ctx.addIssue({
@@ -261,6 +280,11 @@ export interface AppConfig {
     readonly MicrosoftAppType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
     readonly MicrosoftAppTenantId: string | undefined;
   };
+  /**
+   * POST /api/messages, for Bot Framework channels (Azure Bot Service, the Emulator). Off: the route
+   * is not registered (web chat and SMS run in-process through their own adapters and need no route).
+   */
+  readonly botEndpoint: { readonly enabled: boolean };
   readonly backoffice: { readonly token: string | undefined };
   /** Agent console sign-in sessions: ended after `idleMinutes` without a request, and `maxHours` after sign-in whatever happens. */
   readonly agentSessions: { readonly idleMinutes: number; readonly maxHours: number };
@@ -316,6 +340,23 @@ export interface AppConfig {
     readonly fromNumber: string | undefined;
     readonly messagingServiceSid: string | undefined;
     readonly apiBaseUrl: string | undefined;
+  };
+  readonly sms: {
+    /** Unset → a random secret generated once into DATA_DIR; keys SMS conversation and user ids. */
+    readonly idSecret: string | undefined;
+    /**
+     * 'code': a web chat registration with a number that never texted us is confirmed with a
+     * one-time code sent to it first; 'off': the "registered" SMS goes to whatever number was typed.
+     */
+    readonly confirmNewNumbers: 'code' | 'off';
+  };
+  readonly abuse: {
+    /** Failed ticket lookups per 15 minutes: per caller (conversation/number), per ticket number, per client IP. */
+    readonly lookupFailuresPerCaller: number;
+    readonly lookupFailuresPerTicket: number;
+    readonly lookupFailuresPerClientAddress: number;
+    readonly registrationsPerConversation: number;
+    readonly registrationsPerPhonePerDay: number;
   };
 }
 
@@ -380,6 +421,7 @@ export function loadConfig(
       MicrosoftAppType: env.MicrosoftAppType,
       MicrosoftAppTenantId: env.MicrosoftAppTenantId,
     },
+    botEndpoint: { enabled: env.BOT_ENDPOINT === 'on' },
     backoffice: { token: env.BACKOFFICE_TOKEN },
     agentSessions: { idleMinutes: env.AGENT_SESSION_IDLE_MINUTES, maxHours: env.AGENT_SESSION_MAX_HOURS },
     repairs: { holidays: env.REPAIR_HOLIDAYS, turnaroundBusinessDays: env.TURNAROUND_BUSINESS_DAYS },
@@ -418,6 +460,14 @@ export function loadConfig(
       fromNumber: env.TWILIO_FROM_NUMBER,
       messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID,
       apiBaseUrl: env.TWILIO_API_BASE_URL,
+    },
+    sms: { idSecret: env.SMS_ID_SECRET, confirmNewNumbers: env.SMS_CONFIRM_NEW_NUMBERS },
+    abuse: {
+      lookupFailuresPerCaller: env.TICKET_LOOKUP_MAX_FAILURES,
+      lookupFailuresPerTicket: env.TICKET_LOOKUP_MAX_FAILURES_PER_TICKET,
+      lookupFailuresPerClientAddress: env.TICKET_LOOKUP_MAX_FAILURES_PER_IP,
+      registrationsPerConversation: env.REGISTRATIONS_PER_CONVERSATION,
+      registrationsPerPhonePerDay: env.REGISTRATIONS_PER_PHONE_PER_DAY,
     },
   };
 }

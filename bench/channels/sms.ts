@@ -120,6 +120,7 @@ export async function runSmsBench(options: SmsBenchOptions = {}): Promise<BenchR
   });
   const config = loadConfig({
     NODE_ENV: 'production',
+    BOT_ENDPOINT: 'off',
     LOG_LEVEL: 'warn',
     DATA_DIR: dataDir,
     PUBLIC_BASE_URL,

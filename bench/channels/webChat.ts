@@ -50,6 +50,7 @@ export async function runWebChatBench(options: WebChatBenchOptions = {}): Promis
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-webchat-'));
   const config = loadConfig({
     NODE_ENV: 'production',
+    BOT_ENDPOINT: 'off',
     LOG_LEVEL: 'warn',
     DATA_DIR: dataDir,
     // Every benchmark client comes from 127.0.0.1.

@@ -7,6 +7,7 @@ import { UnauthorizedError, ValidationError } from '../services/errors';
 import { CapturedResponse } from './http/capturedResponse';
 import { jsonBody } from './http/jsonBody';
 import { route } from './http/route';
+import { BotEndpointGuard } from './botEndpointGuard';
 
 /** Anything that can run a turn: the support bot, or a bare echo bot in benchmarks. */
 export interface TurnRunner {
@@ -22,7 +23,8 @@ export interface ReadinessReport {
 export type RouteRegistrar = (server: Server) => void;
 
 export interface ServerDeps {
-  config: Pick<AppConfig, 'http'>;
+  /** Without botEndpoint/botAuth/directLine (route-only test servers): /api/messages on, in Emulator mode. */
+  config: Pick<AppConfig, 'http'> & Partial<Pick<AppConfig, 'botEndpoint' | 'botAuth' | 'directLine'>>;
   logger: Logger;
   adapter: CloudAdapter;
   bot: TurnRunner;
@@ -69,6 +71,7 @@ export interface SupportServer {
 /** The least an activity needs before the adapter will look at it; the rest is the adapter's job. */
 const incomingActivitySchema = z.object({
   type: z.string().min(1),
+  channelId: z.string().optional(),
   serviceUrl: z.string().min(1).optional(),
   conversation: z
     .object({ id: z.string().min(1) })
@@ -112,7 +115,8 @@ export function makeServer(deps: ServerDeps): SupportServer {
         {
           requestId: req.getId(),
           method: req.method,
-          path,
+          // The route's pattern, not the path: paths carry conversation ids (/v3/…/conversations/{id}).
+          path: matchedRoute(req) ?? path,
           status: res.statusCode,
           ms: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e5) / 10,
         },
@@ -168,6 +172,20 @@ export function makeServer(deps: ServerDeps): SupportServer {
     }),
   );
 
+  if (deps.config.botEndpoint?.enabled ?? true) registerBotEndpoint(server, deps);
+
+  for (const register of deps.registrars ?? []) register(server);
+
+  return { server, inFlight };
+}
+
+/** POST /api/messages: Bot Framework channels (Azure Bot Service, the local Emulator); see BotEndpointGuard. */
+function registerBotEndpoint(server: Server, deps: ServerDeps): void {
+  const { logger } = deps;
+  const guard = new BotEndpointGuard({
+    appIdConfigured: Boolean(deps.config.botAuth?.MicrosoftAppId),
+    azureDirectLine: Boolean(deps.config.directLine?.azureSecret),
+  });
   server.post(
     '/api/messages',
     jsonBody(deps.config.http.bodyLimitBytes),
@@ -178,6 +196,7 @@ export function makeServer(deps: ServerDeps): SupportServer {
           `Not a Bot Framework activity: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'} ${issue.message}`).join('; ')}`,
         );
       }
+      guard.check({ activity: parsed.data, remoteAddress: req.socket.remoteAddress, headers: req.headers });
       // The stock CloudAdapter.process: authentication, activity validation, the turn, expectReplies.
       const answer = new CapturedResponse();
       await deps.adapter.process(req, answer, (context: TurnContext) => deps.bot.run(context));
@@ -187,16 +206,18 @@ export function makeServer(deps: ServerDeps): SupportServer {
       res.send(answer.statusCode, answer.body);
     }),
   );
-
-  for (const register of deps.registrars ?? []) register(server);
-
-  return { server, inFlight };
 }
 
 /** The adapter answers errors with a message string (or, rarely, the error itself). */
 function bodyText(body: unknown, fallback: string): string {
   if (typeof body === 'string' && body !== '') return body;
   return body instanceof Error ? body.message : fallback;
+}
+
+/** The pattern of the route that served the request (e.g. /v3/conversations/:conversationId/activities). */
+function matchedRoute(req: Request): string | undefined {
+  const pattern = (req.getRoute() as { path?: unknown } | undefined)?.path;
+  return typeof pattern === 'string' ? pattern : undefined;
 }
 
 interface RestifyLikeError extends Error {

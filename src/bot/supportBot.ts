@@ -14,6 +14,7 @@ import { MAIN_DIALOG, MainDialog, type MainOptions } from '../dialogs/mainDialog
 import type {
   CustomerMemory,
   HumanHandoff,
+  PhoneConfirmer,
   RatingRecorder,
   SupportDialogDeps,
   TicketOperations,
@@ -47,6 +48,8 @@ export interface SupportBotOptions {
   handoff?: HumanHandoff;
   carMakes?: readonly CarMake[];
   now?: () => Date;
+  /** One-time codes for typed mobile numbers (see PhoneConfirmer). */
+  phoneConfirmation?: PhoneConfirmer;
 }
 
 export interface SupportBotDeps {
@@ -130,6 +133,7 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       photos: new CustomerPhotos(conversationState.createProperty<PendingPhotos>('pendingPhotos'), now),
       logger: options.logger,
       now,
+      ...(options.phoneConfirmation ? { phoneConfirmation: options.phoneConfirmation } : {}),
     };
     const bot = new SupportBot({ conversationState, userState, mainDialog: mainDialog(deps), renderer });
     const onTurnError = createOnTurnError({ logger: options.logger, conversationState, renderer, wording });

@@ -30,6 +30,7 @@ export const FIELD_NAMES = [
   'country',
   'ticketNumber',
   'carMake',
+  'confirmationCode',
 ] as const;
 export type FieldName = (typeof FIELD_NAMES)[number];
 
@@ -268,6 +269,10 @@ export class FieldValidators {
         return ok(answer.replace(/\s+/g, ' '));
       case 'phone':
         return validatePhone(answer, words);
+      case 'confirmationCode': {
+        const digits = answer.replace(/[\s-]/g, '');
+        return /^\d{6}$/.test(digits) ? ok(digits) : fail(words.text('validation.confirmationCode'));
+      }
       case 'email': {
         const parsed = emailSchema.safeParse(answer.replace(/^mailto:/i, ''));
         return parsed.success ? ok(parsed.data) : fail(words.text('validation.email'));

@@ -131,11 +131,7 @@ export class MainDialog extends ComponentDialog {
     if (receipt === undefined) return false;
     if (intake.kept > 0) {
       this.deps.logger.info(
-        {
-          conversationId: innerDc.context.activity.conversation.id,
-          kept: intake.kept,
-          pending: intake.pending,
-        },
+        { channel: innerDc.context.activity.channelId, kept: intake.kept, pending: intake.pending },
         'customer photos kept',
       );
     }

@@ -12,12 +12,30 @@ import type { DialogWording } from './wording/dialogWording';
 
 /** What the dialogs need from the ticket service (TicketService satisfies it). */
 export interface TicketOperations {
-  register(input: RegistrationInput, options: { idempotencyKey: string; actor: string }): Promise<TicketView>;
+  register(
+    input: RegistrationInput,
+    /** notifyCustomer false: no "registered" SMS (the number could not be confirmed). */
+    options: { idempotencyKey: string; actor: string; notifyCustomer?: boolean },
+  ): Promise<TicketView>;
   findForCustomer(query: {
     ticketNumber: string;
     phone: string;
     callerKey: string;
+    clientAddress?: string;
   }): Promise<TicketView | null>;
+}
+
+/** One-time codes that prove a typed mobile number before the bot texts it (PhoneConfirmation satisfies it). */
+export interface PhoneConfirmer {
+  start(request: {
+    phone: string;
+    conversationId: string;
+  }): Promise<'not_needed' | 'code_sent' | 'unavailable'>;
+  confirm(request: {
+    phone: string;
+    conversationId: string;
+    code: string;
+  }): Promise<'confirmed' | 'wrong' | 'expired' | 'too_many'>;
 }
 
 export interface SatisfactionRating {
@@ -67,4 +85,6 @@ export interface SupportDialogDeps {
   logger: Logger;
   /** The current time (tests pin it). */
   now: () => Date;
+  /** Unset: every typed number is texted as is (tests; SMS_CONFIRM_NEW_NUMBERS=off does the same). */
+  phoneConfirmation?: PhoneConfirmer;
 }

@@ -25,6 +25,7 @@ import { validatePhone, type FieldName } from './fieldValidators';
 import type { ChildResult, RegistrationPrefill } from './mainActions';
 import type { SupportDialogDeps } from './ports';
 import { stepValues } from './stepValues';
+import { channelFacts } from './channelFacts';
 import { stopWords } from './messages';
 import { isSms, type SummaryView } from './rendering/channelRenderer';
 import { wordsFor, type PlainWordKey, type Words } from './wording/dialogWording';
@@ -33,6 +34,7 @@ export const REPAIR_REGISTRATION_DIALOG = 'repairRegistration';
 const INTRO = 'repairRegistration.intro';
 const FILL = 'repairRegistration.fill';
 const SUMMARY = 'repairRegistration.summary';
+const CONFIRM_PHONE = 'repairRegistration.confirmPhone';
 
 export interface RepairRegistrationOptions {
   prefill?: RegistrationPrefill;
@@ -183,6 +185,12 @@ export class RepairRegistrationDialog extends ComponentDialog {
         (step) => this.editField(step),
       ]),
     );
+    this.addDialog(
+      new WaterfallDialog<RegistrationState>(CONFIRM_PHONE, [
+        (step) => this.askCode(step),
+        (step) => this.checkCode(step),
+      ]),
+    );
     this.addDialog(new AskDialog(deps.validators, deps.renderer, deps.now, deps.wording));
     this.initialDialogId = INTRO;
   }
@@ -300,7 +308,61 @@ export class RepairRegistrationDialog extends ComponentDialog {
         })),
       } satisfies AskSpec);
     }
-    return this.submit(step);
+    return this.confirmPhoneThenSubmit(step);
+  }
+
+  /**
+   * The "registered" SMS goes to the number typed in the form: unless the number has texted us (or
+   * is this SMS conversation's own), a one-time code sent to it must come back first, so the bot
+   * can't be made to text strangers. Without a code the repair is still registered, without SMS.
+   */
+  private async confirmPhoneThenSubmit(
+    step: WaterfallStepContext<RegistrationState>,
+  ): Promise<DialogTurnResult> {
+    const confirmation = this.deps.phoneConfirmation;
+    const phone = step.options.draft.phone;
+    if (!confirmation || !phone || phone === senderPhone(step.context, this.words(step.context)))
+      return this.submit(step);
+    const conversationId = step.context.activity.conversation.id;
+    const started = await confirmation.start({ phone, conversationId });
+    if (started === 'not_needed') return this.submit(step);
+    if (started === 'unavailable') return this.submit(step, { notifyCustomer: false });
+    return step.replaceDialog(CONFIRM_PHONE, step.options);
+  }
+
+  private async askCode(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
+    const words = this.words(step.context);
+    return step.beginDialog(ASK_DIALOG, {
+      prompt: words.text('registration.askCode', { phone: step.options.draft.phone ?? '' }),
+      field: 'confirmationCode',
+      choices: [{ ...skipChoice(words), label: words.text('registration.skipCode') }],
+    } satisfies AskSpec);
+  }
+
+  private async checkCode(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
+    const answer = step.result as AskResult;
+    const phone = step.options.draft.phone ?? '';
+    if (answer.choice === 'skip') return this.submit(step, { notifyCustomer: false });
+    const checked = await this.deps.phoneConfirmation!.confirm({
+      phone,
+      conversationId: step.context.activity.conversation.id,
+      code: answer.value ?? '',
+    });
+    if (checked === 'confirmed') return this.submit(step);
+    if (checked === 'wrong') {
+      await this.deps.renderer.say(
+        step.context,
+        "That code isn't right. Please check the SMS and try again.",
+      );
+      return step.replaceDialog(CONFIRM_PHONE, step.options);
+    }
+    await this.deps.renderer.say(
+      step.context,
+      this.words(step.context).text(
+        checked === 'expired' ? 'registration.codeExpired' : 'registration.tooManyCodes',
+      ),
+    );
+    return this.submit(step, { notifyCustomer: false });
   }
 
   private async editField(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
@@ -313,7 +375,10 @@ export class RepairRegistrationDialog extends ComponentDialog {
     return step.replaceDialog(FILL, { ...state, draft, draftId: randomUUID() });
   }
 
-  private async submit(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
+  private async submit(
+    step: WaterfallStepContext<RegistrationState>,
+    delivery: { notifyCustomer?: boolean } = {},
+  ): Promise<DialogTurnResult> {
     const state = step.options;
     const context = step.context;
     const activity = context.activity;
@@ -324,18 +389,15 @@ export class RepairRegistrationDialog extends ComponentDialog {
     try {
       // The customer's memory (recent tickets) is read while the ticket is written: one wait, not two.
       const [ticket] = await Promise.all([
-        this.deps.tickets.register(input, { idempotencyKey, actor: 'customer' }),
+        this.deps.tickets.register(input, { idempotencyKey, actor: 'customer', ...delivery }),
         this.deps.customerMemory.get(context, { recentTickets: [] }),
       ]);
       await this.remember(context, ticket.ticketNumber);
       // The ticket has them now; later photos start a new set.
       await this.deps.photos.clear(context);
+      // No conversation id next to the ticket number: an SMS conversation's id stands for a phone number.
       this.deps.logger.info(
-        {
-          conversationId: activity.conversation.id,
-          ticketNumber: ticket.ticketNumber,
-          photos: ticket.attachments.length,
-        },
+        { ticketNumber: ticket.ticketNumber, channel: activity.channelId, photos: ticket.attachments.length },
         'repair registered',
       );
       await this.deps.renderer.say(
@@ -346,7 +408,12 @@ export class RepairRegistrationDialog extends ComponentDialog {
           warrantyReason: ticket.warranty.reason,
         }),
       );
-      await this.deps.renderer.say(context, words.text('registration.nextSteps'));
+      await this.deps.renderer.say(
+        context,
+        words.text(
+          delivery.notifyCustomer === false ? 'registration.nextStepsNoSms' : 'registration.nextSteps',
+        ),
+      );
       return step.endDialog({} satisfies ChildResult);
     } catch (error) {
       const earlier = error instanceof ConflictError ? earlierTicket.safeParse(error.details) : undefined;
@@ -363,6 +430,13 @@ export class RepairRegistrationDialog extends ComponentDialog {
       }
       if (error instanceof ValidationError) {
         await this.deps.renderer.say(context, words.text('registration.invalid', { problem: error.message }));
+      } else if (error instanceof RateLimitedError && error.retryAfterSeconds >= 60 * 60) {
+        // A daily cap (RegistrationLimits): trying again in a moment won't help.
+        await this.deps.renderer.say(
+          context,
+          words.text('registration.dailyCap', { problem: error.message, contact: this.deps.faq.contact }),
+        );
+        return step.endDialog({} satisfies ChildResult);
       } else if (error instanceof RateLimitedError) {
         const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
         await this.deps.renderer.say(context, words.text('registration.rateLimited', { minutes }));
@@ -584,9 +658,9 @@ function conversationReferenceOf(context: TurnContext): Record<string, unknown> 
 /** What the ticket service says when an idempotency key was already used (ConflictError details). */
 const earlierTicket = z.object({ ticketNumber: z.string() });
 
-/** On SMS the sender's number is the customer's mobile (E.164 from the SMS gateway). */
+/** On SMS the sender's number is the customer's mobile, as the signed webhook vouched for it. */
 function senderPhone(context: TurnContext, words: Words): string | undefined {
   if (!isSms(context)) return undefined;
-  const validation = validatePhone(context.activity.from?.id ?? '', words);
+  const validation = validatePhone(channelFacts(context).verifiedPhone ?? '', words);
   return validation.ok ? validation.value : undefined;
 }

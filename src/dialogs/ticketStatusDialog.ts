@@ -12,6 +12,7 @@ import { validatePhone } from './fieldValidators';
 import type { ChildResult } from './mainActions';
 import type { SupportDialogDeps } from './ports';
 import { stepValues } from './stepValues';
+import { channelFacts } from './channelFacts';
 import { isSms } from './rendering/channelRenderer';
 import { wordsFor, type Words } from './wording/dialogWording';
 
@@ -61,8 +62,9 @@ export class TicketStatusDialog extends ComponentDialog {
     const answer = step.result as AskResult;
     stepValues<{ ticketNumber: string }>(step).ticketNumber = answer.value ?? answer.choice;
     if (isSms(step.context)) {
+      // Only a number the signed webhook vouched for stands in for the one on the ticket.
       const sender = validatePhone(
-        step.context.activity.from?.id ?? '',
+        channelFacts(step.context).verifiedPhone ?? '',
         wordsFor(this.deps.wording, step.context),
       );
       if (sender.ok) return step.next({ value: sender.value, text: sender.value } satisfies AskResult);
@@ -78,12 +80,14 @@ export class TicketStatusDialog extends ComponentDialog {
     const phone = (step.result as AskResult).value ?? '';
     const activity = step.context.activity;
     const words = wordsFor(this.deps.wording, step.context);
+    const { clientAddress } = channelFacts(step.context);
     let ticket: TicketView | null;
     try {
       ticket = await this.deps.tickets.findForCustomer({
         ticketNumber,
         phone,
         callerKey: `${activity.channelId}:${activity.from?.id ?? activity.conversation.id}`,
+        ...(clientAddress ? { clientAddress } : {}),
       });
     } catch (error) {
       if (error instanceof RateLimitedError) {

@@ -150,7 +150,7 @@ describe('HTTP server', () => {
         const res = await fetch(`${running.base}/api/messages`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
-          body: JSON.stringify({ ...activity('hi'), channelId: 'directline' }),
+          body: JSON.stringify({ ...activity('hi'), channelId: 'msteams' }),
         });
         assert.equal(res.status, 401, `with authorization ${String(authorization)}`);
         const body = (await res.json()) as { error: { code: string } };
@@ -263,7 +263,7 @@ describe('HTTP server', () => {
       const res = await fetch(`${running.base}/api/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
-        body: JSON.stringify({ ...activity('hi'), channelId: 'directline' }),
+        body: JSON.stringify({ ...activity('hi'), channelId: 'msteams' }),
       });
       assert.equal(res.status, 401, `with authorization ${String(authorization)}`);
     }

@@ -24,7 +24,8 @@ class HttpCustomer {
   constructor(
     /** Read on every request: after a restart the app listens on a new port. */
     private readonly base: () => string,
-    private readonly channelId = 'directline',
+    // The Emulator's shape: web chat itself runs through the local Direct Line, not this route.
+    private readonly channelId = 'emulator',
     private readonly userId = `user-${randomUUID().slice(0, 8)}`,
   ) {}
 
@@ -36,7 +37,7 @@ class HttpCustomer {
       body: JSON.stringify({
         id: `${this.conversationId}-${this.sequence}`,
         channelId: this.channelId,
-        serviceUrl: 'https://connector.invalid',
+        serviceUrl: 'http://127.0.0.1:9',
         conversation: { id: this.conversationId },
         from: { id: this.userId, name: 'Customer' },
         recipient: { id: 'bot', name: 'CarlinKit Support' },
@@ -154,7 +155,7 @@ describe('Support bot through POST /api/messages (the assembled app)', () => {
     assert.equal(ticket.product.faultCategory, 'audio');
     assert.equal(ticket.product.troubleshootingTried.length, 3);
     assert.equal(ticket.customer.returnAddress.city, 'München');
-    assert.equal(ticket.origin.channel, 'directline');
+    assert.equal(ticket.origin.channel, 'emulator');
   });
 
   it('when conversation state is stored, it is in the store, not in memory', async () => {

@@ -11,6 +11,7 @@ import { SupportBot } from '../../src/bot/supportBot';
 import type { MainDialog } from '../../src/dialogs/mainDialog';
 import type { HumanHandoff, SupportDialogDeps, TicketOperations } from '../../src/dialogs/ports';
 import type { DialogWording } from '../../src/dialogs/wording/dialogWording';
+import { setChannelFacts, type ChannelFacts } from '../../src/dialogs/channelFacts';
 import { SatisfactionRatings } from '../../src/services/feedback/satisfactionRatings';
 import { FaqLibrary } from '../../src/services/knowledge/faqLibrary';
 import { ProductCatalogue } from '../../src/services/knowledge/productCatalogue';
@@ -45,6 +46,8 @@ export interface ChatOptions {
   mainDialog?: (deps: SupportDialogDeps) => MainDialog;
   /** The bot's own words; the shipped wording files by default. */
   wording?: DialogWording;
+  /** What the channel vouches for each turn (an SMS sender's number), as the real adapters set it. */
+  channelFacts?: ChannelFacts;
 }
 
 /**
@@ -97,6 +100,13 @@ export class BotHarness {
     const userId = options.userId ?? `user-${randomUUID().slice(0, 8)}`;
     const adapter = new TestAdapter(async (context) => bot.run(context));
     adapter.onTurnError = onTurnError;
+    const facts = options.channelFacts;
+    if (facts) {
+      adapter.use(async (context, next) => {
+        setChannelFacts(context, facts);
+        await next();
+      });
+    }
     adapter.conversation = {
       channelId: options.channelId ?? 'test',
       serviceUrl: 'https://test.invalid',

@@ -330,7 +330,11 @@ describe('Customer photos (device, LED, serial label) reach the repair ticket', 
   });
 
   it('when an MMS photo arrives on SMS mid-registration, the receipt and the question come in one SMS', async () => {
-    const chat = harness.chat({ channelId: 'sms', userId: '+14155550123' });
+    const chat = harness.chat({
+      channelId: 'sms',
+      userId: '+14155550123',
+      channelFacts: { verifiedPhone: '+14155550123' },
+    });
     await chat.say('Register a repair');
     assert.match(await chat.say('2'), /Which CarlinKit product is it\?/);
 

@@ -54,7 +54,11 @@ describe('Main dialog', () => {
     });
 
     it('when an SMS customer asks for help, it never suggests "cancel" or "stop", which are carrier opt-out words there', async () => {
-      const chat = harness.chat({ channelId: 'sms', userId: '+14155550123' });
+      const chat = harness.chat({
+        channelId: 'sms',
+        userId: '+14155550123',
+        channelFacts: { verifiedPhone: '+14155550123' },
+      });
       const reply = await chat.say('what can you do');
       assert.match(reply, /'menu' or 'never mind', or 'agent'/);
       assert.doesNotMatch(reply, /'cancel'|'stop'/);

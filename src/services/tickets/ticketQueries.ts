@@ -1,6 +1,6 @@
 import type { mongo } from 'mongoose';
 import { NotFoundError, ValidationError } from '../errors';
-import type { LookupLimiter } from './lookupLimiter';
+import type { TicketLookupLimits } from './lookupLimits';
 import { parseInput } from './parseInput';
 import type { TicketDoc } from './ticketModel';
 import type { TicketRepository } from './ticketRepository';
@@ -18,7 +18,7 @@ import {
 export class TicketQueries {
   constructor(
     private readonly repository: TicketRepository,
-    private readonly limiter: LookupLimiter,
+    private readonly limiter: TicketLookupLimits,
   ) {}
 
   /**
@@ -31,19 +31,26 @@ export class TicketQueries {
     ticketNumber: string;
     phone: string;
     callerKey: string;
+    /** The client's address as the channel saw it (web chat), limited on its own. */
+    clientAddress?: string;
   }): Promise<TicketView | null> {
     const callerKey = typeof query.callerKey === 'string' ? query.callerKey.trim() : '';
     if (!callerKey)
       throw new ValidationError('A caller key (conversation id or phone) is required for a ticket lookup');
-    this.limiter.check(callerKey);
     const ticketNumber = ticketNumberSchema.safeParse(query.ticketNumber);
     const phone = phoneSchema.safeParse(query.phone);
+    const attempt = {
+      callerKey,
+      ...(ticketNumber.success ? { ticketNumber: ticketNumber.data } : {}),
+      ...(query.clientAddress ? { clientAddress: query.clientAddress } : {}),
+    };
+    this.limiter.check(attempt);
     const doc =
       ticketNumber.success && phone.success
         ? await this.repository.findByNumberAndPhone(ticketNumber.data, phone.data)
         : null;
     if (!doc) {
-      this.limiter.recordFailure(callerKey);
+      this.limiter.recordFailure(attempt);
       return null;
     }
     return toTicketView(doc, 'customer');

@@ -7,7 +7,7 @@ import { TicketSmsComposer } from '../notifications/ticketMessages';
 import { systemClock, type Clock } from './clock';
 import { decide, decideRegistration, type RepairRules, type TicketEvent } from './decide';
 import { idempotencyHashOf } from './idempotencyHash';
-import { LookupLimiter } from './lookupLimiter';
+import { TicketLookupLimits } from './lookupLimits';
 import { parseInput } from './parseInput';
 import type { OutboxDoc, TicketDoc } from './ticketModel';
 import { generateTicketNumber } from './ticketNumber';
@@ -36,8 +36,8 @@ export interface TicketServiceDeps {
   /** config.repairs: REPAIR_HOLIDAYS and TURNAROUND_BUSINESS_DAYS. */
   repairs: { holidays: readonly string[]; turnaroundBusinessDays: number };
   clock?: Clock;
-  /** Failed customer lookups per caller; 5 per 15 minutes by default. */
-  lookupLimiter?: LookupLimiter;
+  /** Failed customer lookups per caller, ticket number and client address (see TicketLookupLimits). */
+  lookupLimits?: TicketLookupLimits;
   /** The customers' SMS wording; the shipped data file by default. */
   sms?: TicketSmsComposer;
   /** Where the customer's photos are kept (web chat uploads): told to keep a ticket's photos as long as the ticket. */
@@ -88,7 +88,7 @@ export class TicketService {
     this.repository = new TicketRepository(deps.connection);
     this.queries = new TicketQueries(
       this.repository,
-      deps.lookupLimiter ?? new LookupLimiter({ clock: this.clock }),
+      deps.lookupLimits ?? new TicketLookupLimits({ clock: this.clock }),
     );
     this.outbox = new TicketOutbox(deps.connection);
     this.sms = deps.sms ?? TicketSmsComposer.load();
@@ -105,7 +105,8 @@ export class TicketService {
    */
   async register(
     input: RegistrationInput,
-    options: { idempotencyKey: string; actor: string },
+    /** notifyCustomer false: no "registered" SMS (a number the customer could not confirm). */
+    options: { idempotencyKey: string; actor: string; notifyCustomer?: boolean },
   ): Promise<TicketView> {
     const registration = parseInput(registrationInputSchema, input, 'registration');
     const idempotencyKey = parseInput(idempotencyKeySchema, options.idempotencyKey, 'idempotency key');
@@ -149,7 +150,8 @@ export class TicketService {
         warranty: { preliminary: decision.preliminary },
         tracking: {},
         history: [decision.history],
-        ...outboxUpdate(this.notifications(decision.events, now)).set,
+        // notifyCustomer false: the number could not be confirmed, so no "registered" SMS to it.
+        ...outboxUpdate(this.notifications(options.notifyCustomer === false ? [] : decision.events, now)).set,
         createdAt: now,
         updatedAt: now,
       };
@@ -179,6 +181,8 @@ export class TicketService {
     ticketNumber: string;
     phone: string;
     callerKey: string;
+    /** The client's address as the channel saw it (web chat), limited on its own. */
+    clientAddress?: string;
   }): Promise<TicketView | null> {
     return this.queries.findForCustomer(query);
   }

@@ -31,7 +31,11 @@ describe('SMS rendering', () => {
   });
 
   it('when an SMS customer says hi, one plain-text message lists the choices by number', async () => {
-    const chat = harness.chat({ channelId: 'sms', userId: CUSTOMER });
+    const chat = harness.chat({
+      channelId: 'sms',
+      userId: CUSTOMER,
+      channelFacts: { verifiedPhone: CUSTOMER },
+    });
     const text = await sms(chat, 'hi');
     assert.match(
       text,
@@ -48,7 +52,11 @@ describe('SMS rendering', () => {
   ];
   for (const [answer, expected] of answers) {
     it(`when a yes/no step gets "${answer}" by SMS, it is understood`, async () => {
-      const chat = harness.chat({ channelId: 'sms', userId: CUSTOMER });
+      const chat = harness.chat({
+        channelId: 'sms',
+        userId: CUSTOMER,
+        channelFacts: { verifiedPhone: CUSTOMER },
+      });
       await sms(chat, '1');
       await sms(chat, '1');
       await sms(chat, 'U2W Plus');
@@ -59,7 +67,11 @@ describe('SMS rendering', () => {
   }
 
   it('when the problem is solved by SMS, the rating question asks for a number without listing six options', async () => {
-    const chat = harness.chat({ channelId: 'sms', userId: CUSTOMER });
+    const chat = harness.chat({
+      channelId: 'sms',
+      userId: CUSTOMER,
+      channelFacts: { verifiedPhone: CUSTOMER },
+    });
     await sms(chat, 'there is no sound from my carplay adapter');
     await sms(chat, 'U2W Plus');
     await sms(chat, 'skip');
@@ -80,7 +92,11 @@ describe('SMS rendering', () => {
   });
 
   it("when registering by SMS, the sender's number is offered instead of asking, and the summary is plain text", async () => {
-    const chat = harness.chat({ channelId: 'sms', userId: CUSTOMER });
+    const chat = harness.chat({
+      channelId: 'sms',
+      userId: CUSTOMER,
+      channelFacts: { verifiedPhone: CUSTOMER },
+    });
     await sms(chat, '2');
     await sms(chat, '2');
     for (const answer of [
@@ -115,8 +131,37 @@ describe('SMS rendering', () => {
     assert.equal(ticket.origin.channel, 'sms');
   });
 
-  it("when checking a status by SMS, the sender's number counts and is not asked for", async () => {
+  it("when an SMS activity's sender id is a phone number the webhook did not vouch for, it is neither offered nor used for a status check", async () => {
+    // The activity says it is from CUSTOMER, but no signed webhook said so (no ChannelFacts).
     const chat = harness.chat({ channelId: 'sms', userId: CUSTOMER });
+    await sms(chat, '2');
+    await sms(chat, '2');
+    for (const answer of [
+      '2air',
+      'C2AIR0001235',
+      '10 January 2026',
+      'carlinkit.com',
+      'skip',
+      '1',
+      'Keeps disconnecting every few minutes on the highway',
+    ]) {
+      await sms(chat, answer);
+    }
+    const phoneQuestion = await sms(chat, 'Sam Lee');
+    assert.doesNotMatch(phoneQuestion, /\+14155550142/);
+    assert.match(phoneQuestion, /What's your mobile number, with the country code/);
+
+    const status = harness.chat({ channelId: 'sms', userId: CUSTOMER });
+    await sms(status, '3');
+    assert.match(await sms(status, 'CK-23456789'), /mobile number you gave on the registration/);
+  });
+
+  it("when checking a status by SMS, the sender's number counts and is not asked for", async () => {
+    const chat = harness.chat({
+      channelId: 'sms',
+      userId: CUSTOMER,
+      channelFacts: { verifiedPhone: CUSTOMER },
+    });
     await sms(chat, '3');
     assert.match(
       await sms(chat, 'CK-23456789'),
@@ -125,7 +170,11 @@ describe('SMS rendering', () => {
   });
 
   it('when the customer writes the option instead of its number, it is understood too', async () => {
-    const chat = harness.chat({ channelId: 'sms', userId: CUSTOMER });
+    const chat = harness.chat({
+      channelId: 'sms',
+      userId: CUSTOMER,
+      channelFacts: { verifiedPhone: CUSTOMER },
+    });
     await sms(chat, 'hi');
     assert.match(await sms(chat, 'repair questions'), /1\. Repair cost/);
     assert.match(await sms(chat, '3'), /about 14 business days/);

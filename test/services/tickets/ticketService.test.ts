@@ -7,7 +7,8 @@ import {
 } from '../../../src/services/errors';
 import { addBusinessDays } from '../../../src/services/tickets/businessDays';
 import { TRANSITIONS } from '../../../src/services/tickets/lifecycle';
-import { LookupLimiter } from '../../../src/services/tickets/lookupLimiter';
+import { generateTicketNumber } from '../../../src/services/tickets/ticketNumber';
+import { TicketLookupLimits } from '../../../src/services/tickets/lookupLimits';
 import { ticketModel, type TicketDoc } from '../../../src/services/tickets/ticketModel';
 import { TicketOutbox } from '../../../src/services/tickets/ticketOutbox';
 import type { TicketService } from '../../../src/services/tickets/ticketService';
@@ -222,7 +223,10 @@ describe('TicketService (on the embedded store)', function () {
     });
 
     it('when a caller has missed 5 times, even a right pair is refused until the window passes; hits never count', async () => {
-      ({ service } = makeTicketService(store.connection, { clock, limiter: new LookupLimiter({ clock }) }));
+      ({ service } = makeTicketService(store.connection, {
+        clock,
+        limits: new TicketLookupLimits({ clock }),
+      }));
       const created = await register();
       const right = { ticketNumber: created.ticketNumber, phone: '+14155550100', callerKey: 'conv-x' };
       for (let hit = 0; hit < 10; hit += 1) assert.ok(await service.findForCustomer(right));
@@ -232,6 +236,57 @@ describe('TicketService (on the embedded store)', function () {
       assert.ok(await service.findForCustomer({ ...right, callerKey: 'someone-else' }));
       clock.advance(15 * 60_000 + 1);
       assert.ok(await service.findForCustomer(right));
+    });
+
+    it('when callers rotate (a new conversation per guess), the ticket number’s own limit refuses after 10 misses', async () => {
+      ({ service } = makeTicketService(store.connection, {
+        clock,
+        limits: new TicketLookupLimits({ clock }),
+      }));
+      const target = await register();
+      const other = await register();
+      for (let miss = 0; miss < 10; miss += 1) {
+        const guess = {
+          ticketNumber: target.ticketNumber,
+          phone: `+1415555${String(miss).padStart(4, '0')}`,
+        };
+        assert.equal(await service.findForCustomer({ ...guess, callerKey: `conv-${miss}` }), null);
+      }
+      const right = { ticketNumber: target.ticketNumber, phone: '+14155550100' };
+      await assert.rejects(service.findForCustomer({ ...right, callerKey: 'conv-fresh' }), RateLimitedError);
+      // Positive control: another ticket, and the same one once the window has passed.
+      assert.ok(
+        await service.findForCustomer({
+          ticketNumber: other.ticketNumber,
+          phone: '+14155550100',
+          callerKey: 'conv-fresh',
+        }),
+      );
+      clock.advance(15 * 60_000 + 1);
+      assert.ok(await service.findForCustomer({ ...right, callerKey: 'conv-fresh' }));
+    });
+
+    it('when one client address misses 20 times across conversations and tickets, it is refused; another address is not', async () => {
+      ({ service } = makeTicketService(store.connection, {
+        clock,
+        limits: new TicketLookupLimits({ clock }),
+      }));
+      const created = await register();
+      for (let miss = 0; miss < 20; miss += 1) {
+        const lookup = {
+          ticketNumber: generateTicketNumber(),
+          phone: '+14155550100',
+          callerKey: `conv-${miss}`,
+          clientAddress: '198.51.100.7',
+        };
+        assert.equal(await service.findForCustomer(lookup), null);
+      }
+      const right = { ticketNumber: created.ticketNumber, phone: '+14155550100', callerKey: 'conv-new' };
+      await assert.rejects(
+        service.findForCustomer({ ...right, clientAddress: '198.51.100.7' }),
+        RateLimitedError,
+      );
+      assert.ok(await service.findForCustomer({ ...right, clientAddress: '198.51.100.8' }));
     });
 
     it('when no caller key is given, the lookup is refused', async () => {

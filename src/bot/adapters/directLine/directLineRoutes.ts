@@ -9,6 +9,7 @@ import { MAX_UPLOAD_FILES, UploadRejectedError, type DirectLineService } from '.
 import { multipartBoundary, parseMultipart } from './multipart';
 import { PayloadTooLargeError } from './payloadTooLargeError';
 import type { NewChatLimits } from './newChatLimits';
+import type { ClientAddress } from '../../http/clientAddress';
 import { bearerToken, callerOrigin, readBody } from './requestInfo';
 import { safeEqual } from './secretKeys';
 import { parseWatermark } from './watermark';
@@ -17,6 +18,8 @@ export interface DirectLineRoutesDeps {
   service: DirectLineService;
   links: AttachmentLinks;
   limits: NewChatLimits;
+  /** The client's address as this endpoint sees it (TRUSTED_PROXIES), given to the turns it starts. */
+  clientAddress: ClientAddress;
   logger: Logger;
   bodyLimitBytes: number;
   publicBaseUrl: string;
@@ -138,7 +141,10 @@ export function registerDirectLineRoutes(server: Server, deps: DirectLineRoutesD
     activityBody,
     route(logger, async (req, res) => {
       const claims = conversationToken(req);
-      res.send(200, await service.postFromUser(claims, req.body));
+      res.send(
+        200,
+        await service.postFromUser(claims, req.body, { clientAddress: deps.clientAddress.of(req) }),
+      );
     }),
   );
 
@@ -155,7 +161,7 @@ export function registerDirectLineRoutes(server: Server, deps: DirectLineRoutesD
         await service.assertUploadRoom(claims, Number.isFinite(declared) ? declared : undefined);
         const boundary = multipartBoundary(req.headers['content-type']);
         const parts = parseMultipart(await readBody(req, UPLOAD_BODY_LIMIT), boundary);
-        res.send(200, await service.postUpload(claims, parts));
+        res.send(200, await service.postUpload(claims, parts, { clientAddress: deps.clientAddress.of(req) }));
       } catch (error) {
         if (error instanceof UploadRejectedError) {
           if (!req.complete) {

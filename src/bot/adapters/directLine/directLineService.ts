@@ -36,7 +36,7 @@ import {
   type DirectLineTokens,
   type IssuedToken,
 } from './directLineTokens';
-import type { DirectLineTurns } from './directLineTurns';
+import type { DirectLineTurns, TurnOrigin } from './directLineTurns';
 import { LruCache } from './lruCache';
 import type { MultipartPart } from './multipart';
 
@@ -177,7 +177,8 @@ export class DirectLineService {
     this.remember(conversation);
     if (created) {
       this.lastSeqs.set(conversation.id, 0);
-      this.deps.logger.info({ conversationId: claims.conversationId }, 'web chat conversation started');
+      // The id stays out of the info log: with it, anyone reading logs could address the conversation.
+      this.deps.logger.info('web chat conversation started');
       // The welcome: Web Chat shows nothing until the bot hears that members were added.
       this.deps.turns.enqueue({
         type: 'conversationUpdate',
@@ -237,7 +238,11 @@ export class DirectLineService {
   }
 
   /** POST /conversations/:id/activities: stores and echoes the activity, answers, and runs the turn after. */
-  async postFromUser(claims: DirectLineTokenClaims, body: unknown): Promise<{ id: string }> {
+  async postFromUser(
+    claims: DirectLineTokenClaims,
+    body: unknown,
+    origin: TurnOrigin = {},
+  ): Promise<{ id: string }> {
     const input = parseOrThrow(userActivitySchema, body, 'activity');
     if (input.attachments && input.attachments.length > 0) {
       throw new ValidationError(
@@ -255,7 +260,7 @@ export class DirectLineService {
       return { id: `${claims.conversationId}|typing` };
     }
     this.assertCounted(await this.deps.store.countIn(claims.conversationId, this.deps.quota));
-    const entry = await this.appendFromUser(claims, input, []);
+    const entry = await this.appendFromUser(claims, input, [], origin);
     return { id: entry.activity.id };
   }
 
@@ -264,7 +269,11 @@ export class DirectLineService {
    * photo the media policy accepts (by its bytes, within its size); otherwise nothing is stored, the
    * customer is told why in the chat, and the caller gets an UploadRejectedError.
    */
-  async postUpload(claims: DirectLineTokenClaims, parts: MultipartPart[]): Promise<{ id: string }> {
+  async postUpload(
+    claims: DirectLineTokenClaims,
+    parts: MultipartPart[],
+    origin: TurnOrigin = {},
+  ): Promise<{ id: string }> {
     this.deps.turns.assertAccepting();
     await this.requireConversation(claims.conversationId);
     const files = parts.filter((part) => part.name !== 'activity');
@@ -307,11 +316,9 @@ export class DirectLineService {
       claims,
       { ...input, type: 'message', attachments: undefined },
       attachments,
+      origin,
     );
-    this.deps.logger.info(
-      { conversationId: claims.conversationId, files: attachments.length },
-      'web chat photos received',
-    );
+    this.deps.logger.info({ files: attachments.length }, 'web chat photos received');
     return { id: entry.activity.id };
   }
 
@@ -413,6 +420,7 @@ export class DirectLineService {
     claims: DirectLineTokenClaims,
     input: UserActivityInput,
     uploads: UploadRecord[],
+    origin: TurnOrigin,
   ): Promise<StoredActivity> {
     const serviceUrl = this.deps.serviceUrl();
     const { from: sentFrom, attachments: _ignored, ...fields } = input;
@@ -447,7 +455,7 @@ export class DirectLineService {
       }
       return activity;
     });
-    this.deps.turns.enqueue(toBotActivity(entry.activity));
+    this.deps.turns.enqueue(toBotActivity(entry.activity), origin);
     return entry;
   }
 

@@ -3,6 +3,12 @@ import { UnavailableError } from '../../../services/errors';
 import { KeyedSerialQueue } from '../../../services/concurrency/keyedSerialQueue';
 import type { Logger } from '../../../services/logging/logger';
 
+/** What the Direct Line endpoint knew about the request that brought an activity (not stored with it). */
+export interface TurnOrigin {
+  /** The client's address as the endpoint saw it. */
+  clientAddress?: string;
+}
+
 /**
  * Runs the bot's turns for web chat activities after the HTTP POST has been answered (Web Chat
  * gives up on a POST after 20 s; a turn may wait on CLU or the store). One conversation's turns run
@@ -13,7 +19,7 @@ export class DirectLineTurns {
   private open = true;
 
   constructor(
-    private readonly runTurn: (activity: Partial<Activity>) => Promise<void>,
+    private readonly runTurn: (activity: Partial<Activity>, origin: TurnOrigin) => Promise<void>,
     private readonly logger: Logger,
   ) {}
 
@@ -25,11 +31,11 @@ export class DirectLineTurns {
       );
   }
 
-  enqueue(activity: Partial<Activity>): void {
+  enqueue(activity: Partial<Activity>, origin: TurnOrigin = {}): void {
     this.assertAccepting();
     const conversationId = activity.conversation?.id ?? '';
     this.queue
-      .run(conversationId, () => this.runTurn(activity))
+      .run(conversationId, () => this.runTurn(activity, origin))
       .catch((error: unknown) =>
         this.logger.error(
           { err: error, conversationId, activityType: activity.type },

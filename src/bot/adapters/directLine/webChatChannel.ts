@@ -15,7 +15,8 @@ import { DirectLineService } from './directLineService';
 import { DirectLineStore } from './directLineStore';
 import { DirectLineStreams } from './directLineStreams';
 import { DirectLineTokens } from './directLineTokens';
-import { DirectLineTurns } from './directLineTurns';
+import { DirectLineTurns, type TurnOrigin } from './directLineTurns';
+import { setChannelFacts } from '../../../dialogs/channelFacts';
 import { LocalConnector } from './localConnector';
 import { LocalConnectorAuthentication } from './localConnectorAuthentication';
 import { registerPageTokenRoute } from './pageTokenRoute';
@@ -46,7 +47,7 @@ interface LocalParts {
   readonly links: AttachmentLinks;
   readonly streams: DirectLineStreams;
   readonly setTurnRunner: (
-    run: (activity: Parameters<DirectLineTurns['enqueue']>[0]) => Promise<void>,
+    run: (activity: Parameters<DirectLineTurns['enqueue']>[0], origin: TurnOrigin) => Promise<void>,
   ) => void;
   readonly turns: DirectLineTurns;
 }
@@ -112,10 +113,12 @@ export class WebChatChannel {
       config.directLine.tokenTtlSeconds,
       now,
     );
-    let runTurn: ((activity: Parameters<DirectLineTurns['enqueue']>[0]) => Promise<void>) | undefined;
-    const turns = new DirectLineTurns((activity) => {
+    let runTurn:
+      | ((activity: Parameters<DirectLineTurns['enqueue']>[0], origin: TurnOrigin) => Promise<void>)
+      | undefined;
+    const turns = new DirectLineTurns((activity, origin) => {
       if (!runTurn) return Promise.reject(new Error('WebChatChannel: registrar() was not called'));
-      return runTurn(activity);
+      return runTurn(activity, origin);
     }, logger);
     const service = new DirectLineService({
       store,
@@ -179,11 +182,15 @@ export class WebChatChannel {
       });
       if (!local) return;
       const authentication = local.connector.turnAuthentication(config.botAuth.MicrosoftAppId, undefined);
-      local.setTurnRunner((activity) =>
+      local.setTurnRunner((activity, origin) =>
         adapter.processActivityDirect(
           authentication,
           activity as Parameters<CloudAdapter['processActivityDirect']>[1],
-          (context) => bot.run(context),
+          (context) => {
+            // The address the endpoint saw, for limits keyed on the client (ticket lookups).
+            setChannelFacts(context, origin.clientAddress ? { clientAddress: origin.clientAddress } : {});
+            return bot.run(context);
+          },
         ),
       );
       const bind = (): void => local.connector.bind(server.address());
@@ -193,6 +200,8 @@ export class WebChatChannel {
         service: local.service,
         links: local.links,
         limits: this.limits,
+        // The same rule as the chat limits (TRUSTED_PROXIES): handed to turns for the lookup limits.
+        clientAddress: new ClientAddress(config.trustedProxies),
         logger,
         bodyLimitBytes: config.http.bodyLimitBytes,
         publicBaseUrl: config.http.publicBaseUrl,

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { ActivityTypes, DeliveryModes, type Activity, type Attachment } from 'botbuilder';
 import type { InboundSms } from '../../../services/sms/smsInbox';
+import type { SmsIdentity } from './smsIdentity';
 
 export const SMS_CHANNEL_ID = 'sms';
 
@@ -11,16 +11,19 @@ export const SMS_CHANNEL_ID = 'sms';
  */
 export const SMS_SERVICE_URL = 'https://sms.channel.invalid/';
 
-/**
- * The conversation id for a customer's number: stable across messages and restarts, and without the
- * number in it, so logs that carry conversation ids carry no phone numbers.
- */
-export function smsConversationId(phoneNumber: string): string {
-  return `sms-${createHash('sha256').update(phoneNumber).digest('hex').slice(0, 32)}`;
+/** Where an SMS conversation's reference keeps the customer's number, for proactive messages. */
+export interface SmsAccountProperties {
+  phone: string;
 }
 
-/** The Bot Framework activity for one inbound SMS/MMS; MMS media become attachments. */
-export function toInboundActivity(message: InboundSms): Activity {
+/**
+ * The Bot Framework activity for one inbound SMS/MMS; MMS media become attachments. The
+ * conversation and user ids are keyed ids of the number (SmsIdentity), so state keys and logs carry
+ * no number and nobody can compute them. The number itself rides in `from.properties` only so a
+ * conversation reference can reach the customer later; the dialogs take the verified number from
+ * the turn's ChannelFacts, never from the activity.
+ */
+export function toInboundActivity(message: InboundSms, identity: SmsIdentity): Activity {
   const attachments: Attachment[] = message.media.map((media, index) => ({
     contentType: media.contentType,
     contentUrl: media.url,
@@ -32,10 +35,15 @@ export function toInboundActivity(message: InboundSms): Activity {
     timestamp: message.receivedAt,
     channelId: SMS_CHANNEL_ID,
     serviceUrl: SMS_SERVICE_URL,
-    from: { id: message.from, name: '', role: 'user' },
+    from: {
+      id: identity.userId(message.from),
+      name: '',
+      role: 'user',
+      properties: { phone: message.from } satisfies SmsAccountProperties,
+    },
     recipient: { id: message.to, name: 'CarlinKit Support', role: 'bot' },
     conversation: {
-      id: smsConversationId(message.from),
+      id: identity.conversationId(message.from),
       isGroup: false,
       conversationType: 'personal',
       name: '',

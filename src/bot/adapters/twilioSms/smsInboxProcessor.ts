@@ -13,11 +13,13 @@ import type { SmsOptOutRegistry } from '../../../services/sms/smsOptOutRegistry'
 import type { SplitOptions } from '../../../services/sms/splitSmsText';
 import { COMPLIANCE_REPLIES, TURN_FAILED_REPLY } from './complianceReplies';
 import { LoadAwareLimiter } from './loadAwareLimiter';
+import type { ChannelFacts } from '../../../dialogs/channelFacts';
 import { toInboundActivity } from './smsActivity';
+import type { SmsIdentity } from './smsIdentity';
 import { renderRepliesAsSms } from './smsRendering';
 
 export interface SmsTurns {
-  run(activity: Activity): Promise<Array<Partial<Activity>>>;
+  run(activity: Activity, facts: ChannelFacts): Promise<Array<Partial<Activity>>>;
 }
 
 export interface SmsInboxProcessorOptions {
@@ -41,6 +43,10 @@ export interface SmsInboxProcessorDeps {
   /** Where the replies wait: read only to recognise a turn whose replies were already handed over. */
   messages: Pick<MessageOutbox, 'has'>;
   turns: SmsTurns;
+  /** Keys the conversation and user ids of a number. */
+  identity: SmsIdentity;
+  /** Numbers that texted us: the "registered" SMS may go to them without a one-time code. */
+  knownSenders?: { remember(phoneNumber: string, at: Date): Promise<void> };
   logger: Logger;
   now?: () => Date;
   options?: SmsInboxProcessorOptions;
@@ -237,8 +243,12 @@ export class SmsInboxProcessor {
     }
     // An opted-out number gets nothing back, so there is no point running a turn for it.
     if (optedOut) return { outcome: 'ignored_opted_out', replies: [] };
+    await this.deps.knownSenders?.remember(entry.from, this.now());
     try {
-      const activities = await this.deps.turns.run(toInboundActivity(entry));
+      // The number is verified: the inbox only holds messages whose webhook carried Twilio's signature.
+      const activities = await this.deps.turns.run(toInboundActivity(entry, this.deps.identity), {
+        verifiedPhone: entry.from,
+      });
       const bodies = renderRepliesAsSms(activities, this.options.split);
       return { outcome: 'turn', replies: bodies.map((body) => ({ body, compliance: false })) };
     } catch (error) {

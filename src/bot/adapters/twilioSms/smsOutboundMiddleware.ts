@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { DeliveryModes, type Middleware, type ResourceResponse, type TurnContext } from 'botbuilder';
 import type { OutboundMessages } from '../../../services/notifications/outboundMessages';
 import type { SplitOptions } from '../../../services/sms/splitSmsText';
 import { SMS_CHANNEL_ID } from './smsActivity';
 import { renderRepliesAsSms } from './smsRendering';
+
+const smsAccountProperties = z.object({ phone: z.string().regex(/^\+[1-9]\d{6,14}$/) });
+
+function phoneOf(properties: unknown): string | undefined {
+  const parsed = smsAccountProperties.safeParse(properties);
+  return parsed.success ? parsed.data.phone : undefined;
+}
 
 /**
  * Sends what the bot says in an SMS conversation outside an inbound turn (proactive messages:
@@ -25,7 +33,9 @@ export class SmsOutboundMiddleware implements Middleware {
       context.activity.deliveryMode !== DeliveryModes.ExpectReplies
     ) {
       context.onSendActivities(async (ctx, activities): Promise<ResourceResponse[]> => {
-        const to = ctx.activity.from?.role === 'bot' ? ctx.activity.recipient?.id : ctx.activity.from?.id;
+        // The reference's user carries the number (see toInboundActivity); its id is a keyed id.
+        const customer = ctx.activity.from?.role === 'bot' ? ctx.activity.recipient : ctx.activity.from;
+        const to = phoneOf(customer?.properties);
         const bodies = renderRepliesAsSms(activities, this.split);
         if (bodies.length > 0 && !to)
           throw new Error('SMS conversation reference without the customer number');

@@ -6,6 +6,7 @@ import {
   type BotFrameworkAuthentication,
   type ConnectorFactory,
 } from 'botframework-connector';
+import { setChannelFacts, type ChannelFacts } from '../../../dialogs/channelFacts';
 import type { TurnRunner } from '../../server';
 
 /**
@@ -49,9 +50,11 @@ export class SmsTurnRunner {
     };
   }
 
-  async run(activity: Activity): Promise<Array<Partial<Activity>>> {
+  /** `facts`: what the signed webhook vouches for (the sender's number), for the dialogs. */
+  async run(activity: Activity, facts: ChannelFacts): Promise<Array<Partial<Activity>>> {
     let replies: Array<Partial<Activity>> = [];
     await this.adapter.processActivityDirect(this.authentication, activity, async (context) => {
+      setChannelFacts(context, facts);
       // The buffer itself, not a copy: the turn-error handler may still add its apology after a throw.
       replies = context.bufferedReplyActivities;
       await this.bot.run(context);

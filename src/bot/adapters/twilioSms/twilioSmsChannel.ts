@@ -15,10 +15,12 @@ import type { SmsSender } from '../../../services/notifications/smsSender';
 import { TwilioSmsSender } from '../../../services/notifications/twilioSmsSender';
 import { UnconfiguredSmsSender } from '../../../services/notifications/unconfiguredSmsSender';
 import { SmsInbox } from '../../../services/sms/smsInbox';
+import type { KnownSmsSenders } from '../../../services/sms/knownSmsSenders';
 import { SmsOptOutRegistry } from '../../../services/sms/smsOptOutRegistry';
 import { SmsOutboundLog } from '../../../services/sms/smsOutboundLog';
 import { createTwilioClient } from '../../../services/sms/twilioClient';
 import type { RouteRegistrar, TurnRunner } from '../../server';
+import type { SmsIdentity } from './smsIdentity';
 import { SmsInboxProcessor, type SmsInboxProcessorOptions } from './smsInboxProcessor';
 import { SmsOutboundMiddleware } from './smsOutboundMiddleware';
 import { SmsTurnRunner } from './smsTurnRunner';
@@ -30,6 +32,10 @@ export interface TwilioSmsChannelDeps {
   adapter: CloudAdapter;
   auth: BotFrameworkAuthentication;
   bot: TurnRunner;
+  /** Keys SMS conversation and user ids (see SmsIdentity). */
+  identity: SmsIdentity;
+  /** Told about every number that texts us (see KnownSmsSenders). */
+  knownSenders?: KnownSmsSenders;
   logger: Logger;
   now?: () => Date;
   processor?: SmsInboxProcessorOptions;
@@ -121,6 +127,8 @@ export function createTwilioSmsChannel(deps: TwilioSmsChannelDeps): TwilioSmsCha
     outbound,
     messages,
     turns,
+    identity: deps.identity,
+    ...(deps.knownSenders ? { knownSenders: deps.knownSenders } : {}),
     logger,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.processor ? { options: deps.processor } : {}),

@@ -443,7 +443,9 @@ describe('local Direct Line 3.0 (web chat)', () => {
         json: {
           type: 'message',
           id: 'outsider-1',
-          channelId: 'directline',
+          // channelId directline is refused outright (test/security/botEndpoint.test.ts); the
+          // Emulator's shape, on loopback, still gets a turn: its reply must not reach the customer.
+          channelId: 'emulator',
           serviceUrl,
           conversation: { id: conversation.conversationId },
           from: { id: conversation.userId },

@@ -1,3 +1,4 @@
+import { SmsIdentity } from '../../../../src/bot/adapters/twilioSms/smsIdentity';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,7 @@ export const ACCOUNT_SID = `AC${'1'.repeat(32)}`;
 export const AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
 export const FROM_NUMBER = '+14155550100';
 export const PUBLIC_BASE_URL = 'https://support.example.test';
+export const SMS_ID_SECRET = 'test-sms-id-secret-0123456789abcdef0123';
 
 export type BotLogic = (context: TurnContext) => Promise<void>;
 
@@ -99,6 +101,7 @@ export async function startSmsHarness(options: HarnessOptions = {}): Promise<Sms
     adapter,
     auth,
     bot,
+    identity: new SmsIdentity(SMS_ID_SECRET),
     logger,
     processor: { scanIntervalMs: 100, ...options.processor },
     dispatch: { pollIntervalMs: 20, backoffBaseMs: 10, backoffMaxMs: 200, ...options.dispatch },

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { SmsIdentity } from '../../../../src/bot/adapters/twilioSms/smsIdentity';
 import assert from 'node:assert/strict';
 import { CardFactory, MessageFactory, TurnContext } from 'botbuilder';
 import {
@@ -5,6 +7,7 @@ import {
   AUTH_TOKEN,
   FROM_NUMBER,
   PUBLIC_BASE_URL,
+  SMS_ID_SECRET,
   eventually,
   settle,
   startSmsHarness,
@@ -51,11 +54,20 @@ describe('SMS over Twilio', () => {
       assert.match(sent?.statusCallback ?? '', /^https:\/\/support\.example\.test\/api\/sms\/status\?key=/);
       const turn = harness.turns[0];
       assert.equal(turn?.channelId, 'sms');
-      assert.equal(turn?.from.id, CUSTOMER);
       assert.equal(turn?.recipient.id, FROM_NUMBER);
-      assert.ok(
-        !turn?.conversation.id.includes('8613800138000'),
-        'the conversation id carries no phone number',
+      // Keyed ids: no number in them, and not the plain hash anyone could compute from the number.
+      const identity = new SmsIdentity(SMS_ID_SECRET);
+      assert.equal(turn?.from.id, identity.userId(CUSTOMER));
+      assert.equal(turn?.conversation.id, identity.conversationId(CUSTOMER));
+      assert.deepEqual(turn?.from.properties, { phone: CUSTOMER });
+      const plainHash = createHash('sha256').update(CUSTOMER).digest('hex').slice(0, 32);
+      for (const id of [turn?.conversation.id ?? '', turn?.from.id ?? '']) {
+        assert.ok(!id.includes(CUSTOMER.slice(1)), 'no phone number in the id');
+        assert.ok(!id.includes(plainHash), 'not the unkeyed hash of the number');
+      }
+      assert.notEqual(
+        new SmsIdentity(`${SMS_ID_SECRET}-other`).conversationId(CUSTOMER),
+        turn?.conversation.id,
       );
     });
 
@@ -66,7 +78,9 @@ describe('SMS over Twilio', () => {
       await harness.text(OTHER, 'three');
       await harness.fake.waitForMessages(3);
       const idsOf = (number: string): string[] =>
-        harness!.turns.filter((turn) => turn.from.id === number).map((turn) => turn.conversation.id);
+        harness!.turns
+          .filter((turn) => (turn.from.properties as { phone?: string } | undefined)?.phone === number)
+          .map((turn) => turn.conversation.id);
       const [first, second] = idsOf(CUSTOMER);
       assert.equal(first, second);
       assert.notEqual(first, idsOf(OTHER)[0]);
@@ -656,6 +670,7 @@ describe('SMS over Twilio', () => {
         adapter,
         auth,
         bot,
+        identity: new SmsIdentity('test-sms-id-secret-0123456789abcdef0123'),
         logger,
       });
       const { server } = makeServer({
