@@ -297,13 +297,18 @@ export async function runSmsBench(options: SmsBenchOptions = {}): Promise<BenchR
 async function plannedReplies(
   connection: Connection,
 ): Promise<{ entries: number; replies: number; withoutReply: number }> {
-  const docs = await connection
-    .collection<{ replies?: unknown[] }>('sms_inbox')
-    .find({}, { projection: { replies: 1 } })
+  // A turn's replies are handed to the one outbox as `reply:<MessageSid>:<n>`.
+  const inbox = await connection
+    .collection<{ _id: string }>('sms_inbox')
+    .find({}, { projection: { _id: 1 } })
     .toArray();
-  const replies = docs.reduce((sum, doc) => sum + (doc.replies?.length ?? 0), 0);
-  const withoutReply = docs.filter((doc) => (doc.replies?.length ?? 0) === 0).length;
-  return { entries: docs.length, replies, withoutReply };
+  const replyIds = await connection
+    .collection<{ _id: string }>('outbox')
+    .find({ _id: { $regex: '^reply:' } }, { projection: { _id: 1 } })
+    .toArray();
+  const sidsWithReply = new Set(replyIds.map((doc) => doc._id.split(':')[1]));
+  const withoutReply = inbox.filter((doc) => !sidsWithReply.has(doc._id)).length;
+  return { entries: inbox.length, replies: replyIds.length, withoutReply };
 }
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
