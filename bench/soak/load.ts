@@ -133,7 +133,13 @@ async function main(): Promise<void> {
           const outcome = await registerRepair(
             channel,
             { index, serial: `CKSOAK${index}R${round}`, phone, email: `soak${index}@example.com` },
-            { patienceMs: 15_000, giveUpMs: 60_000, thinkMs: () => start.users.thinkMs, pollMs: 50 },
+            {
+              patienceMs: 15_000,
+              giveUpMs: 60_000,
+              thinkMs: () => start.users.thinkMs,
+              pollMs: 50,
+              smsTo: (to) => twilio.messagesTo(to),
+            },
           );
           if (outcome.done) {
             window.registrations += 1;

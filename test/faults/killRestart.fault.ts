@@ -76,7 +76,13 @@ describe('Faults: kill -9 while customers register repairs', function () {
                 channel,
                 { index, serial, phone, email },
                 // SMS turns held by the killed process wait for their lease (up to 60 s) before they run.
-                { patienceMs: 8_000, giveUpMs: 150_000, thinkMs: () => 20 + random() * 150, pollMs: 100 },
+                {
+                  patienceMs: 8_000,
+                  giveUpMs: 150_000,
+                  thinkMs: () => 20 + random() * 150,
+                  pollMs: 100,
+                  smsTo: (to) => twilio.messagesTo(to),
+                },
               ),
             ),
           );

@@ -187,6 +187,15 @@ export function answerFor(
   return undefined;
 }
 
+/** The newest 6-digit code among the SMS a phone received. */
+function latestCode(messages: readonly { body: string }[]): string | undefined {
+  for (let index = messages.length - 1; index >= 0; index -= 1) {
+    const code = /\b(\d{6})\b/.exec(messages[index].body)?.[1];
+    if (code) return code;
+  }
+  return undefined;
+}
+
 /** Replies that mean the bot lost the conversation's place (a restart must never cause them). */
 export const LOST_PLACE = /lost track of our conversation|What can I help you with\?/;
 
@@ -213,7 +222,14 @@ export interface CustomerOutcome {
 export async function registerRepair(
   channel: Channel,
   details: { index: number; serial: string; phone: string; email: string },
-  options: { patienceMs: number; giveUpMs: number; thinkMs: () => number; pollMs: number },
+  options: {
+    patienceMs: number;
+    giveUpMs: number;
+    thinkMs: () => number;
+    pollMs: number;
+    /** The SMS the customer's phone received (the one-time code a web chat registration sends). */
+    smsTo?: (phone: string) => readonly { body: string }[];
+  },
 ): Promise<CustomerOutcome> {
   const outcome: CustomerOutcome = {
     index: details.index,
@@ -256,7 +272,15 @@ export async function registerRepair(
       return outcome;
     }
     if (registering && LOST_PLACE.test(said)) outcome.lostPlace.push(said.slice(0, 200));
-    const answer = answerFor(said, details);
+    // A web chat customer typing a number that never texted us gets a one-time code on that phone.
+    const codeAsked = /sent a 6-digit code|code isn't right/.test(said);
+    let code = codeAsked ? latestCode(options.smsTo?.(details.phone) ?? []) : undefined;
+    // The code SMS goes out through the outbox: give it a moment to arrive, as a person would.
+    for (let waited = 0; codeAsked && options.smsTo && !code && waited < 10_000; waited += options.pollMs) {
+      await sleep(options.pollMs);
+      code = latestCode(options.smsTo(details.phone));
+    }
+    const answer = code ?? answerFor(said, details);
     if (!answer) continue; // an acknowledgement without a question: the question follows
     registering = true;
     await sleep(options.thinkMs());
