@@ -24,7 +24,8 @@ export async function resolvePersistentSecret(options: PersistentSecretOptions):
   const file = path.join(options.dataDir, options.file);
   const existing = await readSecret(file);
   if (existing) return existing;
-  await mkdir(options.dataDir, { recursive: true });
+  // DATA_DIR also holds the store's journal: owner only (see ensurePrivateDirectory).
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(48).toString('base64url');
   try {
     await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
