@@ -6,21 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPORT_DIR } from '../test/faults/support/report';
+import { REPORT_DIR, type KillRound } from '../test/faults/support/report';
 
-interface KillRound {
-  round: number;
-  ticketsBeforeKill: number;
-  tickets: number;
-  duplicates: number;
-  missing: number;
-  lostPlace: number;
-  ticketSmsDuplicates: number;
-  ticketSmsMissing: number;
-  orphanedSmsWaitMs: number[];
-  restartMs: number;
-  resent: number;
-}
 interface Faults {
   killRestart?: {
     seed: number;

@@ -13,32 +13,15 @@ import {
   type Channel,
   type CustomerOutcome,
 } from './support/customers';
-import { recordFigures, seededRandom } from './support/report';
+import { recordFigures, seededRandom, type KillRound } from './support/report';
 
 const CONVERSATIONS = Number(process.env.FAULT_CONVERSATIONS ?? 50);
 const ROUNDS = Number(process.env.FAULT_ROUNDS ?? 3);
 const SEED = Number(process.env.FAULT_SEED ?? Date.now() % 100_000);
 
-interface RoundResult {
-  round: number;
-  killAtMs: number;
-  ticketsBeforeKill: number;
-  confirmationsAtKill: number;
-  tickets: number;
-  duplicates: number;
-  missing: number;
-  lostPlace: number;
-  ticketSmsDuplicates: number;
-  ticketSmsMissing: number;
-  /** Ticket SMS of tickets written before the kill that had not gone out: restart → sent. */
-  orphanedSmsWaitMs: number[];
-  restartMs: number;
-  resent: number;
-}
-
 describe('Faults: kill -9 while customers register repairs', function () {
   this.timeout(0);
-  const results: RoundResult[] = [];
+  const results: KillRound[] = [];
   const random = seededRandom(SEED);
 
   after(() => {
@@ -137,7 +120,7 @@ describe('Faults: kill -9 while customers register repairs', function () {
           .filter((entry) => Date.parse(entry.ticket.createdAt) < killedAt && entry.sms.length > 0)
           .map((entry) => entry.sms[0].receivedAt.getTime() - restartedAt)
           .filter((wait) => wait > 0);
-        const result: RoundResult = {
+        const result: KillRound = {
           round,
           killAtMs: Math.round(killAtMs),
           ticketsBeforeKill,

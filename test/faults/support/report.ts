@@ -29,3 +29,21 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** One kill -9 round, as test:faults records it and reliability:readme reads it. */
+export interface KillRound {
+  round: number;
+  killAtMs: number;
+  ticketsBeforeKill: number;
+  confirmationsAtKill: number;
+  tickets: number;
+  duplicates: number;
+  missing: number;
+  lostPlace: number;
+  ticketSmsDuplicates: number;
+  ticketSmsMissing: number;
+  /** Ticket SMS of tickets written before the kill that had not gone out: restart → sent. */
+  orphanedSmsWaitMs: number[];
+  restartMs: number;
+  resent: number;
+}
