@@ -120,6 +120,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         return tickets.register(input, registerOptions);
       },
       findForCustomer: (query) => tickets.findForCustomer(query),
+      cancelForCustomer: (query) => tickets.cancelForCustomer(query),
     };
     const smsIdentity = new SmsIdentity(
       await resolvePersistentSecret({

@@ -6,6 +6,7 @@ export type MainAction =
   | { type: 'troubleshoot'; symptom?: Symptom; productId?: string; carMake?: string }
   | { type: 'register'; prefill?: RegistrationPrefill; offerTroubleshootingFirst?: boolean }
   | { type: 'status'; ticketNumber?: string }
+  | { type: 'cancelTicket'; ticketNumber?: string }
   | { type: 'faqMenu' };
 
 /** What troubleshooting already knows when it offers a repair ticket. */

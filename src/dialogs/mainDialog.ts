@@ -11,10 +11,10 @@ import type { TurnContext } from 'botbuilder';
 import type { Symptom } from '../services/knowledge/troubleshootingLibrary';
 import type { IntentName, Recognition } from '../services/recognition/recognizer';
 import { ASK_DIALOG, AskDialog, type AskResult, type AskSpec } from './askDialog';
-import { matchChoice, type ChoiceSpec } from './choices';
+import { matchChoice, normaliseAnswer, type ChoiceSpec } from './choices';
 import { exactCommand, type Command } from './commands';
 import { FAQ_DIALOG, FaqDialog } from './faqDialog';
-import { InterruptionDetector, type Interruption } from './interruptions';
+import { InterruptionDetector, activeAsk, type Interruption } from './interruptions';
 import type { ChildResult, MainAction } from './mainActions';
 import { hasIntentLabel, helpText, intentLabel, mainMenu } from './messages';
 import { photoReceipt } from './photoReceipt';
@@ -25,6 +25,8 @@ import {
   RepairRegistrationDialog,
   type RepairRegistrationOptions,
 } from './repairRegistrationDialog';
+import { CANCEL_TICKET_DIALOG, CancelTicketDialog, type CancelTicketOptions } from './cancelTicketDialog';
+import { isTicketCancelRequest, ticketNumberIn } from './requestSignals';
 import { TICKET_STATUS_DIALOG, TicketStatusDialog, type TicketStatusOptions } from './ticketStatusDialog';
 import {
   TROUBLESHOOTING_DIALOG,
@@ -95,6 +97,7 @@ export class MainDialog extends ComponentDialog {
     this.addDialog(new RepairRegistrationDialog(deps));
     this.addDialog(new TicketStatusDialog(deps));
     this.addDialog(new FaqDialog(deps));
+    this.addDialog(new CancelTicketDialog(deps));
     this.initialDialogId = MAIN_LOOP;
   }
 
@@ -113,6 +116,15 @@ export class MainDialog extends ComponentDialog {
       // A photo answers no question: the step stays open and is asked again.
       await innerDc.repromptDialog();
       return Dialog.EndOfTurn;
+    }
+    const text = innerDc.context.activity.text ?? '';
+    const ticketNumber = ticketNumberIn(text);
+    if (ticketNumber && isTicketCancelRequest(text) && !activeAsk(innerDc)?.spec.open) {
+      // "Cancel my repair CK-…" in the middle of something else: that repair, not the form.
+      await innerDc.cancelAllDialogs();
+      return innerDc.beginDialog(MAIN_LOOP, {
+        action: { type: 'cancelTicket', ticketNumber },
+      } satisfies LoopOptions);
     }
     const interruption = await this.interruptions.detect(innerDc);
     if (interruption) return this.interrupt(innerDc, interruption);
@@ -231,15 +243,32 @@ export class MainDialog extends ComponentDialog {
     if (text === '') return this.loop(step, 'first');
     const command = exactCommand(text);
     if (command) return this.handleCommand(step, command);
-    const menuChoice = matchChoice(text, mainMenu(this.words(step.context)));
+    const writtenTicket = ticketNumberIn(text);
+    if (isTicketCancelRequest(text)) {
+      return this.begin(step, {
+        type: 'cancelTicket',
+        ...(writtenTicket ? { ticketNumber: writtenTicket } : {}),
+      });
+    }
+    const menu = mainMenu(this.words(step.context));
+    // Only a menu option written as it is wins over recognition: "status of ticket CK-…" starts
+    // with the option "status" but says more (the ticket number) than the option does.
+    const menuChoice = matchChoice(text, menu);
+    const exactMenu = menuChoice !== undefined && isExactMenuChoice(text, menu);
     const menuChosen = menuChoice ? menuAction(menuChoice) : undefined;
-    if (menuChosen) return this.begin(step, menuChosen);
+    if (menuChosen && exactMenu) return this.begin(step, menuChosen);
 
     const recognition = await this.deps.recognizer.recognize(text);
-    const details = this.detailsFrom(recognition);
+    const details = this.detailsFrom(recognition, text);
     if (recognition.intent !== 'none' && recognition.confidence >= ROUTE_CONFIDENCE) {
       return this.handleIntent(step, recognition.intent, details);
     }
+    if (menuChosen) {
+      if (menuChosen.type === 'status' && details.ticketNumber)
+        return this.begin(step, { type: 'status', ticketNumber: details.ticketNumber });
+      return this.begin(step, menuChosen);
+    }
+    if (details.ticketNumber) return this.begin(step, { type: 'status', ticketNumber: details.ticketNumber });
     const suggestions = [
       { intent: recognition.intent, confidence: recognition.confidence },
       ...recognition.alternatives,
@@ -340,6 +369,10 @@ export class MainDialog extends ComponentDialog {
       }
       case 'faqMenu':
         return step.beginDialog(FAQ_DIALOG);
+      case 'cancelTicket': {
+        const { type: _type, ...options } = action;
+        return step.beginDialog(CANCEL_TICKET_DIALOG, options satisfies CancelTicketOptions);
+      }
     }
   }
 
@@ -357,13 +390,13 @@ export class MainDialog extends ComponentDialog {
     return step.replaceDialog(MAIN_LOOP, { prompt } satisfies LoopOptions);
   }
 
-  private detailsFrom(recognition: Recognition): Details {
+  private detailsFrom(recognition: Recognition, text: string): Details {
     const entity = (kind: string): string | undefined =>
       recognition.entities.find((candidate) => candidate.kind === kind)?.value;
     const model = entity('product_model');
     const productId = model ? this.deps.catalogue.find(model)?.id : undefined;
     const carMake = entity('car_make');
-    const ticketNumber = entity('ticket_number');
+    const ticketNumber = entity('ticket_number') ?? ticketNumberIn(text);
     return {
       ...(productId ? { productId } : {}),
       ...(carMake ? { carMake } : {}),
@@ -385,6 +418,15 @@ function menuAction(choice: string): MainAction | undefined {
     default:
       return undefined;
   }
+}
+
+/** Whether the text is one of the menu's options as written (label, value or synonym), not a sentence starting with one. */
+function isExactMenuChoice(text: string, menu: readonly ChoiceSpec[]): boolean {
+  const answer = normaliseAnswer(text);
+  if (/^\d{1,2}$/.test(answer)) return true;
+  return menu.some((choice) =>
+    [choice.label, choice.value, ...(choice.synonyms ?? [])].some((word) => normaliseAnswer(word) === answer),
+  );
 }
 
 /** Text or a button's value: something a question can take as its answer. */

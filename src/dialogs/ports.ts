@@ -4,6 +4,7 @@ import type { ProductCatalogue } from '../services/knowledge/productCatalogue';
 import type { TroubleshootingLibrary } from '../services/knowledge/troubleshootingLibrary';
 import type { Logger } from '../services/logging/logger';
 import type { Recognizer } from '../services/recognition/recognizer';
+import type { CustomerCancellation } from '../services/tickets/ticketService';
 import type { RegistrationInput, TicketView } from '../services/tickets/types';
 import type { CustomerPhotos } from './customerPhotos';
 import type { FieldValidators } from './fieldValidators';
@@ -23,6 +24,18 @@ export interface TicketOperations {
     callerKey: string;
     clientAddress?: string;
   }): Promise<TicketView | null>;
+  /**
+   * The customer cancels their repair before receipt; see TicketService.cancelForCustomer. Absent
+   * (test doubles that only register): the bot says it cannot cancel here and offers a person.
+   */
+  cancelForCustomer?(query: {
+    ticketNumber: string;
+    phone: string;
+    callerKey: string;
+    clientAddress?: string;
+    expectedVersion?: number;
+    reason: string;
+  }): Promise<CustomerCancellation>;
 }
 
 /** One-time codes that prove a typed mobile number before the bot texts it (PhoneConfirmation satisfies it). */
