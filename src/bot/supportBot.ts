@@ -18,6 +18,7 @@ import type {
   RatingRecorder,
   SupportDialogDeps,
   TicketOperations,
+  UnansweredLog,
 } from '../dialogs/ports';
 import { ChannelRenderer } from '../dialogs/rendering/channelRenderer';
 import { loadDialogWording, type DialogWording } from '../dialogs/wording/dialogWording';
@@ -50,6 +51,8 @@ export interface SupportBotOptions {
   now?: () => Date;
   /** One-time codes for typed mobile numbers (see PhoneConfirmer). */
   phoneConfirmation?: PhoneConfirmer;
+  /** Where unanswered questions are logged (UnansweredQuestions). */
+  unanswered?: UnansweredLog;
 }
 
 export interface SupportBotDeps {
@@ -134,6 +137,7 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       logger: options.logger,
       now,
       ...(options.phoneConfirmation ? { phoneConfirmation: options.phoneConfirmation } : {}),
+      ...(options.unanswered ? { unanswered: options.unanswered } : {}),
     };
     const bot = new SupportBot({ conversationState, userState, mainDialog: mainDialog(deps), renderer });
     const onTurnError = createOnTurnError({ logger: options.logger, conversationState, renderer, wording });

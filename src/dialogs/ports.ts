@@ -75,6 +75,11 @@ export interface HumanHandoff {
   request(context: TurnContext, reason: 'asked' | 'repeated_failures'): Promise<boolean>;
 }
 
+/** Where questions the bot could not answer are logged, redacted (UnansweredQuestions satisfies it). */
+export interface UnansweredLog {
+  record(question: { text: string; channel: string; conversationId: string; reason?: string }): Promise<void>;
+}
+
 /** Per-customer memory kept in user state: only ticket numbers, to offer them in the status check. */
 export interface CustomerMemory {
   recentTickets: string[];
@@ -98,6 +103,8 @@ export interface SupportDialogDeps {
   logger: Logger;
   /** The current time (tests pin it). */
   now: () => Date;
+  /** Unset: unanswered questions are not kept (tests that do not look at them). */
+  unanswered?: UnansweredLog;
   /** Unset: every typed number is texted as is (tests; SMS_CONFIRM_NEW_NUMBERS=off does the same). */
   phoneConfirmation?: PhoneConfirmer;
 }

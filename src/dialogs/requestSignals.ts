@@ -36,16 +36,17 @@ const FRUSTRATION_WORDS =
   /\b(useless|ridiculous|pathetic|terrible|worst|waste of (my )?time|third time|(second|fourth|fifth) time|again and again|so many times|scam|fed up|sick of|joke|unacceptable|stupid bot|not helping|you'?re not helping|wtf)\b/;
 
 /**
- * An angry or fed-up message: shouting (mostly capitals over a few words), "!!!", or words such as
- * "useless", "third time", a shouted "REFUND". Such a customer gets an apology and the fast path,
- * not the next form question.
+ * How angry or fed up a message sounds: 'strong' for words such as "useless", "third time" or a
+ * shouted "REFUND"; 'shouting' for mostly capitals over a few words or "!!!". Such a customer gets an
+ * apology and the fast path, not the next form question.
  */
-export function soundsFrustrated(text: string): boolean {
+export function frustrationIn(text: string): 'strong' | 'shouting' | undefined {
+  if (FRUSTRATION_WORDS.test(text.toLowerCase()) || /\bREFUND\b/.test(text) || /refund\s*!/i.test(text))
+    return 'strong';
   const letters = text.replace(/[^A-Za-z]/g, '');
   const upper = text.replace(/[^A-Z]/g, '').length;
-  const shouting = letters.length >= 10 && upper / letters.length >= 0.7 && /\s/.test(text.trim());
-  const shoutedRefund = /\bREFUND\b/.test(text) || /refund\s*!/i.test(text);
-  return shouting || shoutedRefund || /!{3,}/.test(text) || FRUSTRATION_WORDS.test(text.toLowerCase());
+  const capitals = letters.length >= 10 && upper / letters.length >= 0.7 && /\s/.test(text.trim());
+  return capitals || /!{3,}/.test(text) ? 'shouting' : undefined;
 }
 
 const GOODBYE =
