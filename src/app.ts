@@ -19,6 +19,7 @@ import { SupportBot } from './bot/supportBot';
 import { ReusedClientsAuthentication } from './bot/reusedClientsAuthentication';
 import { ReplyDeliveryWatch } from './bot/onTurnError';
 import { SatisfactionRatings } from './services/feedback/satisfactionRatings';
+import { UnansweredQuestions } from './services/feedback/unansweredQuestions';
 import { loadDialogWording } from './dialogs/wording/dialogWording';
 import { FaqLibrary } from './services/knowledge/faqLibrary';
 import { ProductCatalogue } from './services/knowledge/productCatalogue';
@@ -147,8 +148,15 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       canSend: () => smsConfigured,
       clock: { now: options.now ?? (() => new Date()) },
     });
+    // Questions the bot could not answer, redacted, for support staff (npm run report:unanswered).
+    const unanswered = new UnansweredQuestions(database.connection, {
+      retentionDays: config.retention.unansweredDays,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    await unanswered.init();
     const { bot, onTurnError } = SupportBot.create({
       phoneConfirmation,
+      unanswered,
       storage,
       recognizer: createRecognizer(config, logger.child({ component: 'recognition' }), { catalogue }),
       catalogue,
