@@ -122,6 +122,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       },
       findForCustomer: (query) => tickets.findForCustomer(query),
       cancelForCustomer: (query) => tickets.cancelForCustomer(query),
+      ticketsForPhone: (phone) => tickets.ticketsForPhone(phone),
     };
     const smsIdentity = new SmsIdentity(
       await resolvePersistentSecret({

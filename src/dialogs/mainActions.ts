@@ -5,7 +5,7 @@ import type { FaultCategory } from '../services/tickets/types';
 export type MainAction =
   | { type: 'troubleshoot'; symptom?: Symptom; productId?: string; carMake?: string }
   | { type: 'register'; prefill?: RegistrationPrefill; offerTroubleshootingFirst?: boolean }
-  | { type: 'status'; ticketNumber?: string }
+  | { type: 'status'; ticketNumber?: string; lostNumber?: boolean }
   | { type: 'cancelTicket'; ticketNumber?: string }
   | { type: 'faqMenu' };
 

@@ -26,7 +26,13 @@ import {
   type RepairRegistrationOptions,
 } from './repairRegistrationDialog';
 import { CANCEL_TICKET_DIALOG, CancelTicketDialog, type CancelTicketOptions } from './cancelTicketDialog';
-import { frustrationIn, isGoodbye, isTicketCancelRequest, ticketNumberIn } from './requestSignals';
+import {
+  frustrationIn,
+  isGoodbye,
+  isLostTicketNumber,
+  isTicketCancelRequest,
+  ticketNumberIn,
+} from './requestSignals';
 import { looksLikeQuestionOrRequest } from './commands';
 import { productMentioned, warrantyVerdict } from './warrantyQuestion';
 import type { FaqEntry } from '../services/knowledge/faqLibrary';
@@ -368,6 +374,7 @@ export class MainDialog extends ComponentDialog {
         ...(writtenTicket ? { ticketNumber: writtenTicket } : {}),
       });
     }
+    if (isLostTicketNumber(text)) return this.begin(step, { type: 'status', lostNumber: true });
     if (isGoodbye(text)) return this.handleIntent(step, 'thanks_goodbye', {});
     const words = this.words(step.context);
     const topics = this.deps.faq.matchTopics(text);

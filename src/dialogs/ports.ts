@@ -4,7 +4,7 @@ import type { ProductCatalogue } from '../services/knowledge/productCatalogue';
 import type { TroubleshootingLibrary } from '../services/knowledge/troubleshootingLibrary';
 import type { Logger } from '../services/logging/logger';
 import type { Recognizer } from '../services/recognition/recognizer';
-import type { CustomerCancellation } from '../services/tickets/ticketService';
+import type { CustomerCancellation, CustomerTicketSummary } from '../services/tickets/ticketService';
 import type { RegistrationInput, TicketView } from '../services/tickets/types';
 import type { CustomerPhotos } from './customerPhotos';
 import type { FieldValidators } from './fieldValidators';
@@ -36,6 +36,8 @@ export interface TicketOperations {
     expectedVersion?: number;
     reason: string;
   }): Promise<CustomerCancellation>;
+  /** The customer's repairs registered with this phone, newest first (only after the phone is proven). */
+  ticketsForPhone?(phone: string): Promise<CustomerTicketSummary[]>;
 }
 
 /** One-time codes that prove a typed mobile number before the bot texts it (PhoneConfirmation satisfies it). */
@@ -43,6 +45,8 @@ export interface PhoneConfirmer {
   start(request: {
     phone: string;
     conversationId: string;
+    /** The code must prove the customer holds the phone (a ticket lookup by phone), whatever the policy. */
+    proveOwner?: boolean;
   }): Promise<'not_needed' | 'code_sent' | 'unavailable'>;
   confirm(request: {
     phone: string;

@@ -32,6 +32,14 @@ export function isTicketCancelRequest(text: string): boolean {
   return ticketNumberIn(text) !== undefined || REPAIR_WORD.test(answer);
 }
 
+const LOST_NUMBER =
+  /\b(lost|lose|forgot|forgotten|misplaced|can'?t find|cannot find|don'?t have|do not have|don'?t know|no longer have)\b.{0,30}\b(ticket|reference|repair|case|rma) ?(number|no|#|id)\b/;
+
+/** "I lost my ticket number": found again by the phone on the ticket and a one-time code. */
+export function isLostTicketNumber(text: string): boolean {
+  return LOST_NUMBER.test(normaliseAnswer(text));
+}
+
 const FRUSTRATION_WORDS =
   /\b(useless|ridiculous|pathetic|terrible|worst|waste of (my )?time|third time|(second|fourth|fifth) time|again and again|so many times|scam|fed up|sick of|joke|unacceptable|stupid bot|not helping|you'?re not helping|wtf)\b/;
 

@@ -11,6 +11,7 @@ import { SupportBot } from '../../src/bot/supportBot';
 import type { MainDialog } from '../../src/dialogs/mainDialog';
 import type {
   HumanHandoff,
+  PhoneConfirmer,
   SupportDialogDeps,
   TicketOperations,
   UnansweredLog,
@@ -55,6 +56,8 @@ export interface ChatOptions {
   channelFacts?: ChannelFacts;
   /** Where unanswered questions go; none by default. */
   unanswered?: UnansweredLog;
+  /** One-time codes for typed numbers; none by default. */
+  phoneConfirmation?: PhoneConfirmer;
 }
 
 /**
@@ -101,6 +104,7 @@ export class BotHarness {
         ...(options.handoff ? { handoff: options.handoff } : {}),
         ...(options.wording ? { wording: options.wording } : {}),
         ...(options.unanswered ? { unanswered: options.unanswered } : {}),
+        ...(options.phoneConfirmation ? { phoneConfirmation: options.phoneConfirmation } : {}),
       },
       options.mainDialog,
     );

@@ -63,6 +63,14 @@ export type CustomerCancellation =
   | { outcome: 'cancelled' | 'already_cancelled' | 'not_cancellable' | 'changed'; ticket: TicketView }
   | { outcome: 'not_found' };
 
+/** What a customer who lost their ticket number is told about each of their repairs. */
+export interface CustomerTicketSummary {
+  ticketNumber: string;
+  productName: string;
+  statusLabel: string;
+  createdAt: string;
+}
+
 /** Compare-and-set retries when another writer got in between (not counting stale expectedVersion). */
 const MAX_WRITE_ATTEMPTS = 8;
 const MAX_NUMBER_ATTEMPTS = 5;
@@ -234,6 +242,21 @@ export class TicketService {
     if (!cancelled || cancelled.status !== 'cancelled')
       throw new UnavailableError('The cancellation could not be confirmed; please try again.');
     return { outcome: 'cancelled', ticket: cancelled };
+  }
+
+  /**
+   * The repairs registered with this phone, newest first, at most `limit` (for a customer who lost
+   * the ticket number). The caller must have proven the customer holds the phone (a one-time code):
+   * this method does not check it.
+   */
+  async ticketsForPhone(phone: string, limit = 5): Promise<CustomerTicketSummary[]> {
+    const page = await this.queries.list({ phone, pageSize: Math.min(Math.max(limit, 1), 20) });
+    return page.items.map((ticket) => ({
+      ticketNumber: ticket.ticketNumber,
+      productName: ticket.product.name,
+      statusLabel: ticket.statusLabel,
+      createdAt: ticket.createdAt,
+    }));
   }
 
   /** The back office's view of one ticket (with notes and notification delivery). */
