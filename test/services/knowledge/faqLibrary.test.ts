@@ -96,14 +96,14 @@ describe('FaqLibrary', () => {
 
   it('when a topic phrase is not lower-case words, loading fails naming the entry', async () => {
     const error = await loadChanged((file) => {
-      file.entries[0]!.topics = ['How (much)?'];
+      file.entries[0].topics = ['How (much)?'];
     });
     assert.match(error.message, /entries\.0\.topics\.0: lower-case words/);
   });
 
   it('when an entry names an unknown action, loading fails', async () => {
     const error = await loadChanged((file) => {
-      file.entries[0]!.action = 'refund_now';
+      file.entries[0].action = 'refund_now';
     });
     assert.match(error.message, /entries\.0\.action/);
   });
