@@ -72,7 +72,8 @@ export function warrantyVerdict(
   options: { now: Date; catalogue: ProductCatalogue; words: Words },
 ): string | undefined {
   const { now, catalogue, words } = options;
-  if (!asksAboutWarranty(text) && !mentionsDamage(text)) return undefined;
+  // A date in a damage story ("I dropped it yesterday") is not the purchase date: only a warranty question counts.
+  if (!asksAboutWarranty(text)) return undefined;
   const period = purchasePeriodIn(text, now);
   if (!period) return undefined;
   const product = productMentioned(catalogue, text);

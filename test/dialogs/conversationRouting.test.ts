@@ -69,6 +69,12 @@ describe('Answers that fit the question', () => {
     assert.doesNotMatch(reply, /free and CarlinKit pays shipping both ways/);
   });
 
+  it('when a damage story carries a date that is not the purchase date, no warranty verdict is made from it', async () => {
+    const reply = await harness.chat().say('I dropped it yesterday and now the case is cracked');
+    assert.match(reply, /likely not covered/);
+    assert.doesNotMatch(reply, /bought on|first assessment/);
+  });
+
   it('when the customer asks what happens if they decline the quote, it answers that, not the cost paragraph again', async () => {
     const reply = await harness.chat().say("what if I don't accept the quote?");
     assert.match(reply, /sent back to you unrepaired/);
