@@ -96,6 +96,18 @@ describe('Cancelling a repair in the chat', () => {
     assert.match(reply, /mobile number you gave on the registration/);
   });
 
+  it('when an SMS customer asks to cancel, the signed sender number stands in for the phone and the numbered options work', async () => {
+    const ticketNumber = await registered('+14155550137');
+    const chat = harness.chat({
+      channelId: 'sms',
+      userId: '+14155550137',
+      channelFacts: { verifiedPhone: '+14155550137' },
+    });
+    assert.match(await chat.say(`cancel my repair ${ticketNumber}`), /Do you want to cancel repair/);
+    assert.match(await chat.say('1'), new RegExp(`repair ${ticketNumber} is cancelled`));
+    assert.equal((await harness.tickets.get(ticketNumber)).status, 'cancelled');
+  });
+
   it('when the customer just says "cancel" in the form, it stops the form (a different intent) and no ticket is touched', async () => {
     const chat = harness.chat();
     await chat.answers(['Register a repair', 'Register the repair']);
