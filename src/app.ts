@@ -55,6 +55,8 @@ export interface App {
   readonly server: Server;
   readonly database: Database;
   readonly inFlight: InFlightRequests;
+  /** Questions the bot could not answer (redacted), for the supervisor view: `report()`. */
+  readonly unanswered: UnansweredQuestions;
   /** Listens on config.http (or the given port) and starts the workers; resolves with the bound address. */
   listen(port?: number, host?: string): Promise<AddressInfo>;
   /** Graceful stop: refuse new requests, finish those in flight, stop workers, flush and close the store. */
@@ -250,6 +252,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       server,
       database,
       inFlight,
+      unanswered,
       async listen(port = config.http.port, host = config.http.host): Promise<AddressInfo> {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
