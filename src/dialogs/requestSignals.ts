@@ -51,8 +51,10 @@ const FRUSTRATION_WORDS =
 export function frustrationIn(text: string): 'strong' | 'shouting' | undefined {
   if (FRUSTRATION_WORDS.test(text.toLowerCase()) || /\bREFUND\b/.test(text) || /refund\s*!/i.test(text))
     return 'strong';
-  const letters = text.replace(/[^A-Za-z]/g, '');
-  const upper = text.replace(/[^A-Z]/g, '').length;
+  // Ticket, serial and model numbers are written in capitals anyway: only words count.
+  const words = text.replace(/\S*\d\S*/g, ' ');
+  const letters = words.replace(/[^A-Za-z]/g, '');
+  const upper = words.replace(/[^A-Z]/g, '').length;
   const capitals = letters.length >= 10 && upper / letters.length >= 0.7 && /\s/.test(text.trim());
   return capitals || /!{3,}/.test(text) ? 'shouting' : undefined;
 }

@@ -29,6 +29,8 @@ describe('Request signals', () => {
     assert.equal(frustrationIn('it keeps disconnecting!!!'), 'shouting');
     assert.equal(frustrationIn('It keeps disconnecting on the highway'), undefined);
     assert.equal(frustrationIn('U2WP22C118834'), undefined);
+    assert.equal(frustrationIn('CK-7K3P9QXA STATUS'), undefined);
+    assert.equal(frustrationIn('MY CPC200-CCPA U2WP22C118834'), undefined);
   });
 
   it('when a customer leaves, a goodbye is recognised only as a whole message', () => {
