@@ -16,7 +16,7 @@ import type { ChildResult } from './mainActions';
 import type { SupportDialogDeps } from './ports';
 import { isSms } from './rendering/channelRenderer';
 import { stepValues } from './stepValues';
-import { describeStatus } from './ticketStatusDialog';
+import { LOST_SYNONYMS, describeStatus } from './ticketStatusDialog';
 import { wordsFor, type Words } from './wording/dialogWording';
 
 export const CANCEL_TICKET_DIALOG = 'cancelTicket';
@@ -69,12 +69,22 @@ export class CancelTicketDialog extends ComponentDialog {
     return step.beginDialog(ASK_DIALOG, {
       prompt: this.words(step.context).text('cancelTicket.askTicketNumber'),
       field: 'ticketNumber',
-      choices: memory.recentTickets.map((number) => ({ value: number, label: number })),
+      choices: [
+        ...memory.recentTickets.map((number) => ({ value: number, label: number })),
+        {
+          value: 'lost',
+          label: this.words(step.context).text('lostTicket.choice'),
+          synonyms: LOST_SYNONYMS,
+        },
+      ],
     } satisfies AskSpec);
   }
 
   private async askPhone(step: WaterfallStepContext<CancelTicketOptions>): Promise<DialogTurnResult> {
     const answer = step.result as AskResult;
+    // Found again by phone and code first; the customer asks to cancel once they have it.
+    if (answer.choice === 'lost')
+      return step.endDialog({ then: { type: 'status', lostNumber: true } } satisfies ChildResult);
     stepValues<CancelValues>(step).ticketNumber = answer.value ?? answer.choice;
     const words = this.words(step.context);
     if (isSms(step.context)) {

@@ -22,7 +22,7 @@ const LOOKUP = 'ticketStatus.lookup';
 const LOST = 'ticketStatus.lostNumber';
 
 /** What a customer who lost the ticket number says instead of it. */
-const LOST_SYNONYMS = [
+export const LOST_SYNONYMS = [
   'lost',
   'i lost it',
   'lost it',

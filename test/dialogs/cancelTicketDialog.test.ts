@@ -108,6 +108,12 @@ describe('Cancelling a repair in the chat', () => {
     assert.equal((await harness.tickets.get(ticketNumber)).status, 'cancelled');
   });
 
+  it('when the customer wants to cancel but lost the ticket number, it offers to find it by phone', async () => {
+    const chat = harness.chat();
+    assert.match(await chat.say('I want to cancel my repair'), /Which repair would you like to cancel/);
+    assert.match(await chat.say("I don't have it"), /find it with the mobile number/);
+  });
+
   it('when the customer just says "cancel" in the form, it stops the form (a different intent) and no ticket is touched', async () => {
     const chat = harness.chat();
     await chat.answers(['Register a repair', 'Register the repair']);
