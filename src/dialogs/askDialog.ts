@@ -1,5 +1,7 @@
 import { Dialog, type DialogContext, type DialogInstance, type DialogTurnResult } from 'botbuilder-dialogs';
 import { ActivityTypes, type TurnContext } from 'botbuilder';
+import type { ExtractedSlots, SlotName } from '../services/extraction/slotExtractor';
+import { extractionContext, meaningful } from './slotContext';
 import { matchChoice, type ChoiceSpec } from './choices';
 import type { FieldName, FieldValidators } from './fieldValidators';
 import { isSms, type ChannelRenderer, type SummaryView } from './rendering/channelRenderer';
@@ -28,6 +30,11 @@ export interface AskSpec {
   summary?: SummaryView;
   /** On SMS, said instead of the numbered list of options. */
   smsHint?: string;
+  /**
+   * Any registration field in the message is an answer (several per message, corrections of
+   * earlier ones): the result carries them in `slots`. `asked` is the field this question is for.
+   */
+  extract?: { asked?: SlotName; country?: string };
 }
 
 export interface AskResult {
@@ -37,6 +44,8 @@ export interface AskResult {
   value?: string;
   /** What the customer wrote. */
   text: string;
+  /** The fields found in the message (with `extract`). */
+  slots?: ExtractedSlots;
 }
 
 interface AskState {
@@ -114,8 +123,17 @@ export class AskDialog extends Dialog<AskSpec> {
   private evaluate(context: TurnContext, spec: AskSpec): Assessment {
     const text = context.activity.text ?? '';
     const choices = spec.choices ?? [];
+    // A sentence with values ("no, the e-mail is …") is read before "no" can pick an option.
+    if (spec.extract && text.trim().split(/\s+/).length > 1) {
+      const slots = this.extractSlots(context, spec, text);
+      if (meaningful(slots)) return { kind: 'answer', result: { text, slots }, matchedChoice: false };
+    }
     const choice = matchChoice(text, choices, context.activity.value);
     if (choice !== undefined) return { kind: 'answer', result: { choice, text }, matchedChoice: true };
+    if (spec.extract && text.trim() !== '') {
+      const slots = this.extractSlots(context, spec, text);
+      if (meaningful(slots)) return { kind: 'answer', result: { text, slots }, matchedChoice: false };
+    }
     if (spec.field) {
       if (text.trim() === '')
         return { kind: 'invalid', reason: wordsFor(this.wording, context).text('ask.typeAnswer') };
@@ -134,6 +152,13 @@ export class AskDialog extends Dialog<AskSpec> {
         isSms(context) ? 'ask.replyWithNumber' : 'ask.chooseOption',
       ),
     };
+  }
+
+  private extractSlots(context: TurnContext, spec: AskSpec, text: string): ExtractedSlots {
+    return this.validators.extractor.extract(
+      text,
+      extractionContext(context, this.now(), spec.extract?.asked, spec.extract?.country),
+    );
   }
 
   private async render(
