@@ -291,11 +291,18 @@ export class SlotExtractor {
       /\b(?:s\/n|sn|serial(?: number| no\.?)?)\s*(?:is|:|#)?\s*([A-Za-z0-9][A-Za-z0-9-]{4,39})\b/i.exec(
         text,
       )?.[1];
+    // After a label the serial may be printed in groups ("S/N: 2024 0815 77").
+    const grouped =
+      /\b(?:s\/n|sn|serial(?: number| no\.?)?)\s*(?:is|:|#)?\s*((?:[A-Za-z0-9]{2,}[ -]?){2,8})$/i
+        .exec(text.trim())?.[1]
+        ?.replace(/[\s-]+/g, '');
+    if (grouped && /^(?=(?:.*\d){6})[A-Z0-9]{6,40}$/i.test(grouped)) return grouped.toUpperCase();
     const tokens = labelled ? [labelled] : (text.match(/[A-Za-z0-9][A-Za-z0-9-]{5,39}/g) ?? []);
     const patterns = this.serialPatterns(productId);
     for (const token of tokens) {
       const upper = token.toUpperCase();
       if (this.notSerials.has(upper) || /^CK-[A-Z0-9]{6,}$/.test(upper)) continue;
+      if (new RegExp(`^${PHONE_MODEL.source}$`, 'i').test(token)) continue;
       if (/^\d{3}-\d{7}-\d{7}$/.test(upper)) continue;
       if (patterns.some((pattern) => pattern.test(upper))) return upper;
       // Some labels are digits only: taken when it is the whole answer to the serial question.
