@@ -318,9 +318,8 @@ export class RepairRegistrationDialog extends ComponentDialog {
 
   private async askNext(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
     const state = step.options;
-    let key = DRAFT_KEYS.find((candidate) => state.draft[candidate] === undefined);
-    // The address is one question, as written on a parcel.
-    if (key && ADDRESS_KEYS.includes(key)) key = 'line1';
+    // The address is one question, as written on a parcel; parts it lacked are asked one by one.
+    const key = DRAFT_KEYS.find((candidate) => state.draft[candidate] === undefined);
     if (!key) return step.replaceDialog(SUMMARY, state);
     stepValues<{ key: DraftKey }>(step).key = key;
     return step.beginDialog(ASK_DIALOG, this.question(step.context, key, state));
@@ -330,9 +329,18 @@ export class RepairRegistrationDialog extends ComponentDialog {
     const state = step.options;
     const key = stepValues<{ key: DraftKey }>(step).key as DraftKey;
     const answer = step.result as AskResult;
+    if (answer.slots?.addressProblem && !/[,\n;]/.test(answer.text)) {
+      // One line ("500 Market Street"): the street; the rest of the address is asked part by part.
+      const street = this.deps.validators.validate('addressLine1', answer.text, {
+        now: this.deps.now(),
+        words: this.words(step.context),
+      });
+      if (street.ok)
+        return step.replaceDialog(FILL, { ...state, draft: { ...state.draft, line1: street.value } });
+    }
     if (answer.slots) {
       const asked = SLOT_OF[key];
-      return step.replaceDialog(FILL, await this.fill(step.context, state, answer.slots, asked));
+      return step.replaceDialog(FILL, await this.fill(step.context, state, answer.slots, asked, answer.text));
     }
     if (answer.choice === 'noSerial') {
       await this.deps.renderer.say(step.context, this.words(step.context).text('registration.noSerial'));
@@ -360,6 +368,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
     state: RegistrationState,
     slots: ExtractedSlots,
     asked: SlotName | undefined,
+    text?: string,
   ): Promise<RegistrationState> {
     const words = this.words(context);
     const draft: Draft = { ...state.draft };
@@ -371,7 +380,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
       asked === slot ||
       keys.every((key) => draft[key] === undefined || draft[key] === '');
     for (const slot of slots.change ?? []) for (const key of KEYS_OF[slot]) delete draft[key];
-    if (slots.productId && may('product', ['productId'])) {
+    if (slots.productId && (may('product', ['productId']) || slots.productId === draft.productId)) {
       draft.productId = slots.productId;
       understood.push(this.deps.catalogue.get(slots.productId)?.name ?? slots.productId);
     }
@@ -439,7 +448,13 @@ export class RepairRegistrationDialog extends ComponentDialog {
     } else if (slots.addressProblem) {
       problems.push(words.text(ADDRESS_PROBLEMS[slots.addressProblem]));
     }
-    if (understood.length > 0)
+    // A plain answer to the question asked is not read back unless it was rewritten (a phone, a date).
+    const plainAnswer =
+      understood.length === 1 &&
+      asked !== undefined &&
+      text !== undefined &&
+      understood[0].includes(text.trim());
+    if (understood.length > 0 && !plainAnswer)
       await this.deps.renderer.say(
         context,
         words.text('registration.understood', { facts: understood.join(', ') }),

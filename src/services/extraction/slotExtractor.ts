@@ -327,9 +327,8 @@ export class SlotExtractor {
       /\b(?:my name is|my name's|name is|name:|this is)\s+([\p{L}][\p{L}'’.-]*(?:\s+[\p{L}][\p{L}'’.-]*){0,3})/iu.exec(
         text,
       )?.[1];
-    const introduced = /\b(?:i am|i'm|im)\s+(\p{Lu}[\p{L}'’.-]*(?:\s+\p{Lu}[\p{L}'’.-]*){0,3})/u.exec(
-      text,
-    )?.[1];
+    const introduced =
+      /\b(?:[Ii] am|[Ii]['’]m|[Ii]m)\s+(\p{Lu}[\p{L}'’.-]*(?:\s+\p{Lu}[\p{L}'’.-]*){0,3})/u.exec(text)?.[1];
     for (const candidate of [labelled, introduced]) {
       if (!candidate) continue;
       const cut = candidate.split(/\s+(?:not|and|from|here|,)\b/i)[0].trim();
