@@ -4,7 +4,7 @@ import type { ExtractedSlots, SlotName } from '../services/extraction/slotExtrac
 import { extractionContext, meaningful } from './slotContext';
 import { matchChoice, type ChoiceSpec } from './choices';
 import type { FieldName, FieldValidators } from './fieldValidators';
-import { isSms, type ChannelRenderer, type SummaryView } from './rendering/channelRenderer';
+import { isSms, type ChannelRenderer, type FormView, type SummaryView } from './rendering/channelRenderer';
 import { wordsFor, type DialogWording } from './wording/dialogWording';
 
 export const ASK_DIALOG = 'ask';
@@ -35,6 +35,8 @@ export interface AskSpec {
    * earlier ones): the result carries them in `slots`. `asked` is the field this question is for.
    */
   extract?: { asked?: SlotName; country?: string };
+  /** Shown as a form (web chat card) with the prompt; its submit comes back as `form`. */
+  form?: FormView;
 }
 
 export interface AskResult {
@@ -46,6 +48,8 @@ export interface AskResult {
   text: string;
   /** The fields found in the message (with `extract`). */
   slots?: ExtractedSlots;
+  /** A submitted form's values (unchecked: the dialog validates them). */
+  form?: Record<string, unknown>;
 }
 
 interface AskState {
@@ -123,6 +127,18 @@ export class AskDialog extends Dialog<AskSpec> {
   private evaluate(context: TurnContext, spec: AskSpec): Assessment {
     const text = context.activity.text ?? '';
     const choices = spec.choices ?? [];
+    const submitted: unknown = context.activity.value;
+    if (
+      spec.form &&
+      submitted &&
+      typeof submitted === 'object' &&
+      (submitted as { form?: unknown }).form === spec.form.id
+    )
+      return {
+        kind: 'answer',
+        result: { text, form: submitted as Record<string, unknown> },
+        matchedChoice: true,
+      };
     // A sentence with values ("no, the e-mail is …") is read before "no" can pick an option.
     if (spec.extract && text.trim().split(/\s+/).length > 1) {
       const slots = this.extractSlots(context, spec, text);
@@ -167,7 +183,8 @@ export class AskDialog extends Dialog<AskSpec> {
     text: string,
     choices: readonly ChoiceSpec[],
   ): Promise<void> {
-    if (spec.summary) await this.renderer.summary(context, spec.summary, text, choices);
+    if (spec.form) await this.renderer.form(context, spec.form, text);
+    else if (spec.summary) await this.renderer.summary(context, spec.summary, text, choices);
     else await this.renderer.ask(context, text, choices, spec.smsHint);
   }
 }

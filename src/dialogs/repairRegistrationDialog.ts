@@ -25,12 +25,13 @@ import { EARLIEST_PURCHASE_DATE, validatePhone, type FieldName } from './fieldVa
 import type { ExtractedSlots, SlotName } from '../services/extraction/slotExtractor';
 import { calendarDateOf, SERVICE_TIME_ZONE } from '../services/tickets/calendarDate';
 import { extractionContext } from './slotContext';
+import { checkForm, missingInputs, registrationForm, ADDRESS_PROBLEMS } from './registrationForm';
 import type { ChildResult, RegistrationPrefill } from './mainActions';
 import type { SupportDialogDeps } from './ports';
 import { stepValues } from './stepValues';
 import { channelFacts } from './channelFacts';
 import { stopWords } from './messages';
-import { isSms, type SummaryView } from './rendering/channelRenderer';
+import { isSms, isWebChat, type SummaryView } from './rendering/channelRenderer';
 import { wordsFor, type PlainWordKey, type Words } from './wording/dialogWording';
 
 export const REPAIR_REGISTRATION_DIALOG = 'repairRegistration';
@@ -74,6 +75,10 @@ interface RegistrationState {
   prefill: RegistrationPrefill;
   /** The customer has no serial number: registered without one, flagged for the team. */
   serialMissing?: boolean;
+  /** Web chat: the form of missing fields was sent (it is sent once, and again only with errors). */
+  formShown?: boolean;
+  /** A refused form submit: what was typed and the problem per field, for the card sent again. */
+  formRetry?: { values: Record<string, string>; errors: Record<string, string> };
 }
 
 const ADDRESS_KEYS: readonly DraftKey[] = ['line1', 'line2', 'city', 'region', 'postalCode', 'country'];
@@ -129,13 +134,6 @@ const faultChoices = (words: Words): ChoiceSpec[] =>
       ...(category === 'audio' ? ['audio'] : category === 'display' ? ['display', 'picture'] : []),
     ],
   }));
-
-const ADDRESS_PROBLEMS = {
-  country: 'validation.addressCountry',
-  postalCode: 'validation.addressPostalCode',
-  street: 'validation.addressStreet',
-  city: 'validation.addressCity',
-} as const satisfies Record<string, PlainWordKey>;
 
 const summaryChoices = (words: Words): ChoiceSpec[] => [
   {
@@ -322,13 +320,38 @@ export class RepairRegistrationDialog extends ComponentDialog {
     const key = DRAFT_KEYS.find((candidate) => state.draft[candidate] === undefined);
     if (!key) return step.replaceDialog(SUMMARY, state);
     stepValues<{ key: DraftKey }>(step).key = key;
-    return step.beginDialog(ASK_DIALOG, this.question(step.context, key, state));
+    const question = this.question(step.context, key, state);
+    // Web chat: everything still missing in one card (once, and again with the problems beside the
+    // fields after a refused submit); typed answers keep working beside it.
+    const inputs = missingInputs(state.draft, state.serialMissing === true);
+    const retry = state.formRetry;
+    if (isWebChat(step.context) && (retry || (!state.formShown && inputs.length >= 2))) {
+      const words = this.words(step.context);
+      state.formShown = true;
+      delete state.formRetry;
+      return step.beginDialog(ASK_DIALOG, {
+        ...question,
+        prompt: retry
+          ? words.text('registration.formFixErrors')
+          : words.text('registration.formPrompt', { question: question.prompt }),
+        form: registrationForm(
+          words,
+          this.deps.catalogue,
+          this.faultLabels(words),
+          inputs,
+          retry?.values,
+          retry?.errors,
+        ),
+      } satisfies AskSpec);
+    }
+    return step.beginDialog(ASK_DIALOG, question);
   }
 
   private async storeAnswer(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
     const state = step.options;
     const key = stepValues<{ key: DraftKey }>(step).key as DraftKey;
     const answer = step.result as AskResult;
+    if (answer.form) return step.replaceDialog(FILL, this.storeForm(step.context, state, answer.form));
     if (answer.slots?.addressProblem && !/[,\n;]/.test(answer.text)) {
       // One line ("500 Market Street"): the street; the rest of the address is asked part by part.
       const street = this.deps.validators.validate('addressLine1', answer.text, {
@@ -356,6 +379,34 @@ export class RepairRegistrationDialog extends ComponentDialog {
     else if (answer.choice === 'sender') value = senderPhone(step.context, this.words(step.context)) ?? '';
     else value = answer.value ?? answer.choice ?? '';
     return step.replaceDialog(FILL, { ...state, draft: { ...state.draft, [key]: value } });
+  }
+
+  /** A submitted card: every missing field at once, or the card again with each problem beside its field. */
+  private storeForm(
+    context: TurnContext,
+    state: RegistrationState,
+    submitted: Record<string, unknown>,
+  ): RegistrationState {
+    const inputs = missingInputs(state.draft, state.serialMissing === true);
+    const checked = checkForm(submitted, inputs, {
+      validators: this.deps.validators,
+      words: this.words(context),
+      context,
+      now: this.deps.now(),
+    });
+    if (!checked.ok) return { ...state, formRetry: { values: checked.values, errors: checked.errors } };
+    return {
+      ...state,
+      draft: { ...state.draft, ...checked.draft },
+      draftId: randomUUID(),
+      ...(checked.serialMissing ? { serialMissing: true } : {}),
+    };
+  }
+
+  private faultLabels(words: Words): Record<FaultCategory, string> {
+    return Object.fromEntries(
+      FAULT_CATEGORIES.map((category) => [category, words.text(FAULT_LABELS[category])]),
+    ) as Record<FaultCategory, string>;
   }
 
   /**
