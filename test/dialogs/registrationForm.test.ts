@@ -11,7 +11,7 @@ interface CardElement {
 
 /** The inputs of the reply's card, with the error shown right after each (if any). */
 function inputsOf(reply: Reply): Map<string, { value?: string; error?: string }> {
-  const body = ((reply.card as { body?: CardElement[] } | undefined)?.body ?? []);
+  const body = (reply.card as { body?: CardElement[] } | undefined)?.body ?? [];
   const inputs = new Map<string, { value?: string; error?: string }>();
   body.forEach((element, index) => {
     if (!element.type.startsWith('Input.') || !element.id) return;
