@@ -98,7 +98,8 @@ const TOM: PersonaDetails = {
 
 export const PERSONAS: readonly Persona[] = [
   { id: 'up-front web', channel: 'web', style: 'upFront', goalTurns: 6, locale: 'en-US', details: MARIA },
-  { id: 'up-front SMS', channel: 'sms', style: 'upFront', goalTurns: 8, details: TOM },
+  { id: 'up-front SMS', channel: 'sms', style: 'upFront', goalTurns: 8, details: MARIA },
+  { id: 'up-front SMS, screen fault', channel: 'sms', style: 'upFront', goalTurns: 8, details: TOM },
   { id: 'one at a time web (card)', channel: 'web', style: 'oneAtATime', goalTurns: 10, details: CLAIRE },
   {
     id: 'one at a time SMS',
@@ -108,7 +109,20 @@ export const PERSONAS: readonly Persona[] = [
     locale: 'en-US',
     details: MARIA,
   },
-  { id: '"I already gave you that" web', channel: 'web', style: 'alreadyGave', goalTurns: 10, details: TOM },
+  {
+    id: '"I already gave you that" web',
+    channel: 'web',
+    style: 'alreadyGave',
+    goalTurns: 10,
+    details: MARIA,
+  },
+  {
+    id: '"I already gave you that" web, screen fault',
+    channel: 'web',
+    style: 'alreadyGave',
+    goalTurns: 10,
+    details: TOM,
+  },
   {
     id: 'junk-prone web',
     channel: 'web',

@@ -9,6 +9,10 @@ import { wordsFor, type DialogWording } from './wording/dialogWording';
 
 export const ASK_DIALOG = 'ask';
 
+/** "I already gave you that", "like I said": the customer thinks the bot has the answer. */
+const ALREADY_SAID =
+  /\b(already (gave|given|told|said|sent|wrote)|i (just )?(gave|told|said|sent) (you|it)|like i said|as i said|see above)\b/i;
+
 /** After this many unusable answers in a row, the customer is offered a person. */
 export const MAX_FAILED_ATTEMPTS = 3;
 
@@ -149,6 +153,11 @@ export class AskDialog extends Dialog<AskSpec> {
     if (spec.extract && text.trim() !== '') {
       const slots = this.extractSlots(context, spec, text);
       if (meaningful(slots)) return { kind: 'answer', result: { text, slots }, matchedChoice: false };
+    }
+    if (spec.extract && ALREADY_SAID.test(text)) {
+      // Nothing usable in it: say so plainly rather than the field's format rules.
+      const words = wordsFor(this.wording, context);
+      return { kind: 'invalid', reason: `${words.text('ask.notCaught')}\n\n${spec.prompt}` };
     }
     if (spec.field) {
       if (text.trim() === '')

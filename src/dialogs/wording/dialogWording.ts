@@ -181,6 +181,7 @@ export const DIALOG_WORDING = {
   'status.summary': ['ticketNumber', 'product', 'status'],
   'status.expectedCompletion': ['date'],
   'status.nextStep': ['nextStep'],
+  'ask.notCaught': [],
   'ask.typeAnswer': [],
   'ask.replyWithNumber': [],
   'ask.chooseOption': [],
