@@ -131,7 +131,7 @@ export const PERSONAS: readonly Persona[] = [
     locale: 'en-US',
     details: MARIA,
   },
-  { id: 'junk-prone SMS', channel: 'sms', style: 'junkProne', goalTurns: 24, details: CLAIRE },
+  { id: 'junk-prone SMS', channel: 'sms', style: 'junkProne', goalTurns: 26, details: CLAIRE },
 ];
 
 /** What a junk-prone customer sends first to each question. */
