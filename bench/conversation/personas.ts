@@ -127,7 +127,7 @@ export const PERSONAS: readonly Persona[] = [
     id: 'junk-prone web',
     channel: 'web',
     style: 'junkProne',
-    goalTurns: 20,
+    goalTurns: 26,
     locale: 'en-US',
     details: MARIA,
   },
