@@ -303,10 +303,11 @@ export class RepairRegistrationDialog extends ComponentDialog {
     if (prefill.productId && this.deps.catalogue.get(prefill.productId)) draft.productId = prefill.productId;
     if (prefill.faultCategory) draft.faultCategory = prefill.faultCategory;
     let state: RegistrationState = { draftId: randomUUID(), draft, prefill };
-    const firstText = stepValues<{ firstText?: string }>(step).firstText ?? '';
-    if (firstText.trim() !== '') {
+    // What the customer wrote before (troubleshooting's first message), then this message.
+    for (const text of [prefill.earlierText, stepValues<{ firstText?: string }>(step).firstText]) {
+      if (!text || text.trim() === '') continue;
       const slots = this.deps.validators.extractor.extract(
-        firstText,
+        text,
         extractionContext(step.context, this.deps.now()),
       );
       state = await this.fill(step.context, state, slots, undefined);

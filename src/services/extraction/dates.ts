@@ -57,6 +57,13 @@ export function findDate(
       // "2" or "at 5" alone is a time or a count, not a purchase date.
       if (!result.start.isCertain('month') && !/ago|last|yesterday|today|week|month|year/i.test(result.text))
         continue;
+      // "after a minute", "at 5pm", "this morning": a time of day, not a purchase date.
+      if (
+        /\b(minutes?|seconds?|hours?|mins?|secs?|hrs?|noon|morning|evening|tonight|night)\b|\d:\d\d/i.test(
+          result.text,
+        )
+      )
+        continue;
       let year = result.start.get('year') ?? options.now.getUTCFullYear();
       const month = result.start.get('month') ?? 1;
       const day = result.start.get('day') ?? 1;

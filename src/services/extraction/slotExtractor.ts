@@ -205,9 +205,10 @@ export class SlotExtractor {
     for (const [pattern, category] of FAULTS) {
       if (pattern.test(rest)) {
         slots.faultCategory = category;
-        const sentence = rest
-          .split(/[.!?\n;]+/)
-          .map((part) => part.trim())
+        // From the message as written ("4.0" is not a sentence end; nothing cut out of it).
+        const sentence = message
+          .split(/[.!?;]+(?=\s|$)|\n/)
+          .map((part) => part.trim().replace(/\s+/g, ' '))
           .find((part) => pattern.test(part) && part.split(/\s+/).length >= 3);
         if (sentence) slots.faultDescription = sentence.replace(/^(and|but|also|it)\s+/i, (word) => word);
         break;

@@ -41,6 +41,12 @@ const rows: Row[] = [
   ['my iPhone15 keeps dropping', {}, { serialNumber: undefined, phoneModel: 'iPhone15' }],
   // Dates as people write them, day/month order from the locale.
   ['3 months ago', {}, { purchaseDate: date('2026-09-01') }],
+  ['the screen goes black after a minute', {}, { purchaseDate: undefined, faultCategory: 'display' }],
+  [
+    'My CarlinKit 4.0 the screen goes black after a minute',
+    {},
+    { faultDescription: 'My CarlinKit 4.0 the screen goes black after a minute' },
+  ],
   ['mid october', {}, { purchaseDate: date('2026-10-15') }],
   ['nov 3rd', {}, { purchaseDate: date('2026-11-03') }],
   ['03.08.2026', { locale: 'de-DE' }, { purchaseDate: date('2026-08-03') }],
