@@ -303,11 +303,21 @@ export class RepairRegistrationDialog extends ComponentDialog {
     if (prefill.productId && this.deps.catalogue.get(prefill.productId)) draft.productId = prefill.productId;
     if (prefill.faultCategory) draft.faultCategory = prefill.faultCategory;
     let state: RegistrationState = { draftId: randomUUID(), draft, prefill };
-    // What the customer wrote before (troubleshooting's first message), then this message.
-    for (const text of [prefill.earlierText, stepValues<{ firstText?: string }>(step).firstText]) {
-      if (!text || text.trim() === '') continue;
+    // What the customer wrote before troubleshooting (its fault wording is troubleshooting's to
+    // summarise, and offered to keep), then this message.
+    const earlier = prefill.earlierText;
+    if (earlier && earlier.trim() !== '') {
+      const {
+        faultCategory: _category,
+        faultDescription: _description,
+        ...slots
+      } = this.deps.validators.extractor.extract(earlier, extractionContext(step.context, this.deps.now()));
+      state = await this.fill(step.context, state, slots, undefined);
+    }
+    const first = stepValues<{ firstText?: string }>(step).firstText;
+    if (first && first.trim() !== '') {
       const slots = this.deps.validators.extractor.extract(
-        text,
+        first,
         extractionContext(step.context, this.deps.now()),
       );
       state = await this.fill(step.context, state, slots, undefined);
