@@ -233,7 +233,8 @@ export class SlotExtractor {
 
     if (slots.correction) {
       const change = CHANGE_WORDS.filter(([pattern]) => pattern.test(message)).map(([, name]) => name);
-      if (change.length > 0 && /\b(change|update|fix|wrong|correct)\b/i.test(message)) slots.change = change;
+      // "change the address", "the e-mail is wrong"; not "fix a problem" (the main menu's words).
+      if (change.length > 0 && /\b(change|update|edit|correct|wrong)\b/i.test(message)) slots.change = change;
     }
     return slots;
   }

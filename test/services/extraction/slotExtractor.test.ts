@@ -64,6 +64,8 @@ const rows: Row[] = [
   ["I'm frustrated", {}, { name: undefined }],
   ["actually it's the 2air, not the U2W Plus", {}, { productId: '2air', correction: true }],
   ['change the address', {}, { change: ['address'] }],
+  // The main menu's words, not a change request (it cleared the fault troubleshooting had found).
+  ['Fix a problem', {}, { change: undefined }],
   ["I don't have a serial number", { asked: 'serial' }, { noSerial: true, serialNumber: undefined }],
   // Shops, orders, car makes, e-mails.
   ['bought it on amazon', {}, { purchasedFrom: 'Amazon' }],
