@@ -173,4 +173,28 @@ describe('Repair registration: what the customer already said', () => {
     );
     assert.match(summary, /Return address: 12 rue de la Paix, Paris, Île-de-France, 75002, France\n/);
   });
+
+  it('when troubleshooting comes first, the registration after it reads the details from the first message', async () => {
+    const chat = harness.chat();
+    let replies = await chat.send(
+      'My CarlinKit 4.0 screen goes black after a minute and stays black. Serial CK4B25110042, bought 3 months ago on eBay. ' +
+        "I'm Tom Baker, +44 7911 123456, tom.baker@example.co.uk, address: 10 High Street, Oxford OX1 4AB, United Kingdom",
+    );
+    let text = replies.map((reply) => reply.text).join('\n');
+    for (let turn = 0; turn < 12 && !/Let's register the repair/.test(text); turn += 1) {
+      const last = replies.at(-1)!;
+      const answer = /register a repair\?/.test(last.text)
+        ? 'yes'
+        : /Did this help\?/.test(last.text)
+          ? 'no'
+          : /make of car/.test(last.text)
+            ? 'skip'
+            : (last.buttons[0] ?? 'no');
+      replies = await chat.send(answer);
+      text = replies.map((reply) => reply.text).join('\n');
+    }
+    assert.match(text, /Let's register the repair/);
+    assert.match(text, /serial CK4B25110042[\s\S]*bought 12 December 2025[\s\S]*Tom Baker[\s\S]*got it/);
+    assert.doesNotMatch(text, /What's its serial number\?/);
+  });
 });
