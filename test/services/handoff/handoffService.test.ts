@@ -296,7 +296,7 @@ describe('HandoffService (store)', () => {
     assert.equal(await service.sweep(), 1);
     assert.equal(await service.sweep(), 0);
     await service.settle();
-    assert.match(delivery.texts(id).join('\n'), /Leave a message here.*or say 'cancel'/);
+    assert.match(delivery.texts(id).join('\n'), /Leave a message here.*or say 'never mind'/);
   });
 
   it('when the team is away, the customer is told when it is back and the message waits in the queue', async () => {
