@@ -112,7 +112,7 @@ describe('Agent takeover relay in the assembled app (web chat and SMS)', () => {
     }, `"${text}" in the transcript`);
   };
 
-  const text = (body: string): Promise<Response> =>
+  const text = (body: string, media: Record<string, string> = { NumMedia: '0' }): Promise<Response> =>
     postSignedTwilioForm({
       localBaseUrl: base,
       publicBaseUrl: PUBLIC_BASE_URL,
@@ -124,7 +124,7 @@ describe('Agent takeover relay in the assembled app (web chat and SMS)', () => {
         From: SMS_CUSTOMER,
         To: FROM_NUMBER,
         Body: body,
-        NumMedia: '0',
+        ...media,
       },
     });
 
@@ -268,5 +268,28 @@ describe('Agent takeover relay in the assembled app (web chat and SMS)', () => {
     }, 'the undelivered mark');
     assert.equal(entry.undelivered, 'opted_out');
     assert.equal(fake.messages.length, sent);
+  });
+
+  it('when an SMS customer picks "Talk to a person" from the menu and then sends a photo, the photo goes to the agent', async () => {
+    await start();
+    await text('hi');
+    const [menu] = await fake.waitForMessages(1, 10_000);
+    assert.match(menu?.body ?? '', /5\. Talk to a person/);
+    await text('5');
+    const replies = await fake.waitForMessages(2, 10_000);
+    assert.match(replies[1]?.body ?? '', /next in the queue/);
+    const photoUrl = `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Messages/MM1/Media/ME0001`;
+    await text('', { NumMedia: '1', MediaUrl0: photoUrl, MediaContentType0: 'image/jpeg' });
+    const photo = await eventually(async () => {
+      const [handoff] = await app.handoff.queue();
+      if (!handoff) return undefined;
+      const view = await app.handoff.get(handoff.conversationId);
+      return view.transcript.find((entry) => entry.from === 'customer' && entry.attachments?.length);
+    }, 'the photo in the transcript');
+    assert.deepEqual(
+      photo.attachments?.map((attachment) => attachment.contentType),
+      ['image/jpeg'],
+    );
+    assert.equal(fake.messages.length, 2, 'the bot did not answer the photo');
   });
 });
