@@ -14,6 +14,7 @@ import { ASK_DIALOG, AskDialog, type AskResult, type AskSpec } from './askDialog
 import { matchChoice, normaliseAnswer, type ChoiceSpec } from './choices';
 import { exactCommand, type Command } from './commands';
 import { FAQ_DIALOG, FaqDialog } from './faqDialog';
+import { HANDOFF_RATING_DIALOG, HandoffRatingDialog, type HandoffRatingOptions } from './handoffRatingDialog';
 import { InterruptionDetector, activeAsk, type Interruption } from './interruptions';
 import type { ChildResult, MainAction } from './mainActions';
 import { hasIntentLabel, helpText, intentLabel, mainMenu } from './messages';
@@ -48,6 +49,8 @@ const MAIN_LOOP = 'main.loop';
 
 /** Below this, the bot asks "did you mean…" instead of acting on the recognizer's guess. */
 export const ROUTE_CONFIDENCE = 0.5;
+/** Messages not understood in a row before a person takes over. */
+export const MAX_MISSES = 2;
 /** Alternatives worth offering in "did you mean…". */
 const SUGGEST_CONFIDENCE = 0.15;
 
@@ -56,6 +59,8 @@ export interface MainOptions {
   text?: string;
   /** The conversation just opened (web chat): greet with the welcome message. */
   welcome?: boolean;
+  /** Start with this (e.g. the rating after an agent handed the conversation back). */
+  action?: MainAction;
 }
 
 interface LoopOptions {
@@ -68,6 +73,8 @@ interface LoopOptions {
   suggestions?: IntentName[];
   /** What the unsure message named (product, car, ticket), used once the customer picks. */
   details?: Details;
+  /** Messages not understood in a row: at two, a person takes over. */
+  misses?: number;
 }
 
 /** Kept in the main loop's own state across turns: the tone's fast-path offer and a paused question. */
@@ -115,6 +122,7 @@ export class MainDialog extends ComponentDialog {
     this.addDialog(new TicketStatusDialog(deps));
     this.addDialog(new FaqDialog(deps));
     this.addDialog(new CancelTicketDialog(deps));
+    this.addDialog(new HandoffRatingDialog(deps));
     this.initialDialogId = MAIN_LOOP;
   }
 
@@ -123,6 +131,8 @@ export class MainDialog extends ComponentDialog {
     options?: MainOptions,
   ): Promise<DialogTurnResult> {
     if (options?.welcome) return innerDc.beginDialog(MAIN_LOOP, { prompt: 'welcome' } satisfies LoopOptions);
+    if (options?.action)
+      return innerDc.beginDialog(MAIN_LOOP, { action: options.action } satisfies LoopOptions);
     // A photo alone opens with the menu: its empty text routes there.
     await this.keepPhotos(innerDc);
     return innerDc.beginDialog(MAIN_LOOP, { text: options?.text ?? '' } satisfies LoopOptions);
@@ -357,8 +367,7 @@ export class MainDialog extends ComponentDialog {
       if (input.choice === 'other') {
         const unsure = step.options?.unsureText;
         if (unsure) await this.logUnanswered(step.context, unsure, 'unsure');
-        await this.deps.renderer.say(step.context, this.words(step.context).text('main.notUnderstood'));
-        return this.loop(step, 'first');
+        return this.notUnderstood(step);
       }
       const action = menuAction(input.choice);
       if (action) return this.begin(step, action);
@@ -425,11 +434,29 @@ export class MainDialog extends ComponentDialog {
       .map((candidate) => candidate.intent)
       .filter((intent, index, all) => all.indexOf(intent) === index)
       .slice(0, 3);
-    if (suggestions.length > 0)
-      return step.replaceDialog(MAIN_LOOP, { suggestions, details, unsureText: text } satisfies LoopOptions);
+    if (suggestions.length > 0) {
+      const misses = step.options?.misses;
+      return step.replaceDialog(MAIN_LOOP, {
+        suggestions,
+        details,
+        unsureText: text,
+        ...(misses ? { misses } : {}),
+      } satisfies LoopOptions);
+    }
     await this.logUnanswered(step.context, text, 'not_understood');
-    await this.deps.renderer.say(step.context, words.text('main.notUnderstood'));
-    return this.loop(step, 'first');
+    return this.notUnderstood(step);
+  }
+
+  /** Says so; the second time in a row, a person from the team takes over. */
+  private async notUnderstood(step: WaterfallStepContext<LoopOptions>): Promise<DialogTurnResult> {
+    const misses = (step.options?.misses ?? 0) + 1;
+    if (misses >= MAX_MISSES && (await this.deps.handoff.request(step.context, 'repeated_failures')))
+      return step.endDialog({ handedOff: true } satisfies ChildResult);
+    await this.deps.renderer.say(step.context, this.words(step.context).text('main.notUnderstood'));
+    return step.replaceDialog(MAIN_LOOP, {
+      prompt: 'first',
+      ...(misses < MAX_MISSES ? { misses } : {}),
+    } satisfies LoopOptions);
   }
 
   private async answerTopics(
@@ -497,8 +524,7 @@ export class MainDialog extends ComponentDialog {
         await this.deps.renderer.say(step.context, this.words(step.context).text('main.goodbye'));
         return step.endDialog();
       default:
-        await this.deps.renderer.say(step.context, this.words(step.context).text('main.notUnderstood'));
-        return this.loop(step, 'first');
+        return this.notUnderstood(step);
     }
   }
 
@@ -548,6 +574,10 @@ export class MainDialog extends ComponentDialog {
         const { type: _type, ...options } = action;
         return step.beginDialog(CANCEL_TICKET_DIALOG, options satisfies CancelTicketOptions);
       }
+      case 'rateHandoff':
+        return step.beginDialog(HANDOFF_RATING_DIALOG, {
+          handoffId: action.handoffId,
+        } satisfies HandoffRatingOptions);
     }
   }
 
