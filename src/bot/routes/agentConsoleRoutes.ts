@@ -3,12 +3,7 @@ import { z } from 'zod';
 import type { AgentAccounts } from '../../services/agents/agentAccounts';
 import type { AgentSessions, AuthenticatedAgent } from '../../services/agents/agentSessions';
 import { NotFoundError, ValidationError } from '../../services/errors';
-import type {
-  AgentRef,
-  ConversationView,
-  HandoffView,
-  LiveConversation,
-} from '../../services/handoff/types';
+import type { AgentRef, ConversationView, HandoffView, LiveConversation } from '../../services/handoff/types';
 import type { Logger } from '../../services/logging/logger';
 import { parseInput } from '../../services/tickets/parseInput';
 import { noStore, requireAgent } from '../http/agentSession';
@@ -97,7 +92,8 @@ function agentRef(session: AuthenticatedAgent): AgentRef {
 }
 
 function conversationIdOf(req: Request): string {
-  return parseInput(conversationIdSchema, req.params?.conversationId, 'conversation id');
+  const params = req.params as Record<string, unknown> | undefined;
+  return parseInput(conversationIdSchema, params?.conversationId, 'conversation id');
 }
 
 /**

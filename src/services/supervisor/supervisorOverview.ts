@@ -70,7 +70,9 @@ export class SupervisorOverview {
 
     const waits = handoffs
       .filter((handoff) => handoff.claimedAt !== undefined)
-      .map((handoff) => (new Date(handoff.claimedAt!).getTime() - new Date(handoff.queuedAt).getTime()) / 1000)
+      .map(
+        (handoff) => (new Date(handoff.claimedAt!).getTime() - new Date(handoff.queuedAt).getTime()) / 1000,
+      )
       .sort((a, b) => a - b);
 
     const values = ratings
