@@ -1,6 +1,6 @@
 /* global document, location, URL */
 // Building the console's DOM. Every piece of text (customer's, bot's, agent names) goes in through
-// textContent, never innerHTML: whatever a customer types is shown as the characters they typed.
+// textContent, never parsed as markup: whatever a customer types is shown as the characters they typed.
 
 /**
  * el('li', { className: 'item', dataset: { id } }, 'text', child) → an element.
