@@ -185,7 +185,7 @@ export class FakeHandoff implements HandoffConsole {
       at: new Date(),
       conversationId,
       handoffId: `h-${conversationId}`,
-    } as HandoffEvent;
+    };
     for (const listener of this.listeners) listener(full);
   }
 }
