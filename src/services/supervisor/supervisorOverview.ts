@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import { agentSessionModel } from '../agents/sessionModel';
+import { handoffCollections } from '../handoff/handoffModels';
 import type { HandoffView } from '../handoff/types';
 import { ticketModel } from '../tickets/ticketModel';
 
@@ -23,10 +24,16 @@ export interface SupervisorOverviewView {
   byLanguage: Record<string, number>;
 }
 
+/** What the figures need of a handoff. */
+export type HandoffFigures = Pick<
+  HandoffView,
+  'conversationId' | 'state' | 'language' | 'queuedAt' | 'claimedAt' | 'agent'
+>;
+
 export interface SupervisorOverviewDeps {
   connection: Connection;
-  /** Today's handoffs (queued, with an agent or closed). */
-  handoffsSince(since: Date): Promise<HandoffView[]>;
+  /** Today's handoffs and those still open; default: read from the handoff service's collection. */
+  handoffsSince?(since: Date): Promise<HandoffFigures[]>;
   /** Agents holding a console open on any instance, with their names. */
   agentNames(ids: readonly string[]): Promise<Map<string, string>>;
   /** Bot state collection (MongoStorage), for conversations active today. */
@@ -50,7 +57,7 @@ export class SupervisorOverview {
     const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     const { connection } = this.deps;
     const [handoffs, conversationIds, ticketConversations, ratings, sessions] = await Promise.all([
-      this.deps.handoffsSince(since),
+      this.deps.handoffsSince ? this.deps.handoffsSince(since) : this.handoffsSince(since),
       this.activeConversations(since),
       ticketModel(connection).distinct('origin.conversationId', { createdAt: { $gte: since } }),
       connection
@@ -119,13 +126,36 @@ export class SupervisorOverview {
     };
   }
 
-  /** Conversation ids whose bot state changed today (keys look like `<channel>/conversations/<id>`). */
-  private async activeConversations(since: Date): Promise<string[]> {
-    const docs = await this.deps.connection
-      .collection<{ _id: string }>(this.deps.stateCollection ?? 'botstate')
-      .find({ updatedAt: { $gte: since } }, { projection: { _id: 1 } })
+  private async handoffsSince(since: Date): Promise<HandoffFigures[]> {
+    const docs = await handoffCollections(this.deps.connection)
+      .handoffs.find(
+        { $or: [{ queuedAt: { $gte: since } }, { state: { $ne: 'closed' } }] },
+        { projection: { conversationId: 1, state: 1, language: 1, queuedAt: 1, claimedAt: 1, agent: 1 } },
+      )
       .toArray();
-    const ids: string[] = [];
+    return docs.map((doc) => ({
+      conversationId: doc.conversationId,
+      state: doc.state,
+      queuedAt: doc.queuedAt,
+      ...(doc.language ? { language: doc.language } : {}),
+      ...(doc.claimedAt ? { claimedAt: doc.claimedAt } : {}),
+      ...(doc.agent ? { agent: doc.agent } : {}),
+    }));
+  }
+
+  /** Conversation ids active today: the handoff service's record, and bot state (keys look like `<channel>/conversations/<id>`). */
+  private async activeConversations(since: Date): Promise<string[]> {
+    const [docs, recorded] = await Promise.all([
+      this.deps.connection
+        .collection<{ _id: string }>(this.deps.stateCollection ?? 'botstate')
+        .find({ updatedAt: { $gte: since } }, { projection: { _id: 1 } })
+        .toArray(),
+      // The handoff service records every conversation it sees (transcripts), with its last activity.
+      handoffCollections(this.deps.connection)
+        .conversations.find({ lastActivityAt: { $gte: since } }, { projection: { _id: 1 } })
+        .toArray(),
+    ]);
+    const ids: string[] = recorded.map((doc) => doc._id);
     for (const doc of docs) {
       const match = /^[^/]+\/conversations\/(.+)$/.exec(String(doc._id));
       if (match?.[1]) ids.push(match[1]);
