@@ -53,6 +53,10 @@ export interface TranscriptDoc {
   /** Agent and system messages: the instance delivering it (exactly one does). */
   deliveryClaim?: string;
   deliveredAt?: Date;
+  /** System notices: the Bot Framework handoff status they stand for. */
+  status?: 'accepted' | 'completed' | 'failed';
+  /** Why delivery was given up (the customer opted out of texts…). */
+  undelivered?: string;
 }
 
 export interface ActionDoc {

@@ -21,6 +21,7 @@ import type {
   ConversationView,
   CustomerDelivery,
   CustomerMessageInput,
+  CustomerNotice,
   DeliveryTarget,
   EscalationResult,
   HandoffContext,
@@ -31,6 +32,7 @@ import type {
   LiveConversation,
   TranscriptEntry,
 } from './types';
+import { UndeliverableError } from './types';
 
 export interface HandoffSettings {
   hours: SupportHours;
@@ -539,7 +541,7 @@ export class HandoffService {
     });
     if (!closed) throw new ConflictError('The conversation changed meanwhile; reload it.');
     await this.recordAction(doc, 'handed_back', who);
-    await this.notify(closed, this.notices.agentLeft(who.name, closed.language));
+    await this.notify(closed, this.notices.agentLeft(who.name, closed.language), 'completed');
     await this.publish({
       type: 'handed_back',
       conversationId: doc.conversationId,
@@ -564,7 +566,7 @@ export class HandoffService {
     });
     if (!closed) throw new ConflictError('The conversation changed meanwhile; reload it.');
     await this.recordAction(doc, 'closed', who);
-    await this.notify(closed, this.notices.closed(who.name, closed.language));
+    await this.notify(closed, this.notices.closed(who.name, closed.language), 'completed');
     await this.publish({
       type: 'closed',
       conversationId: doc.conversationId,
@@ -630,7 +632,7 @@ export class HandoffService {
 
   private async afterClaim(doc: HandoffDoc, who: AgentRef, kind: AgentActionKind): Promise<void> {
     await this.recordAction(doc, kind, who);
-    await this.notify(doc, this.notices.agentJoined(who.name, doc.language));
+    await this.notify(doc, this.notices.agentJoined(who.name, doc.language), 'accepted');
     await this.publish({
       type: 'claimed',
       conversationId: doc.conversationId,
@@ -642,11 +644,11 @@ export class HandoffService {
   }
 
   /** A system notice to the customer: stored, published, delivered by the instance that can. */
-  private async notify(doc: HandoffDoc, text: string, agentName?: string): Promise<void> {
+  private async notify(doc: HandoffDoc, text: string, status?: CustomerNotice['status']): Promise<void> {
     const entry = await this.appendEntry(doc.conversationId, {
       from: 'system',
       text,
-      ...(agentName ? { agentName } : {}),
+      ...(status ? { status } : {}),
     });
     await this.publish({
       type: 'system_message',
@@ -675,7 +677,8 @@ export class HandoffService {
 
   private async appendEntry(
     conversationId: string,
-    entry: Pick<TranscriptDoc, 'from' | 'text'> & Partial<Pick<TranscriptDoc, 'agentId' | 'agentName'>>,
+    entry: Pick<TranscriptDoc, 'from' | 'text'> &
+      Partial<Pick<TranscriptDoc, 'agentId' | 'agentName' | 'status'>>,
   ): Promise<TranscriptEntry> {
     const now = this.clock.now();
     const conversation = await this.collections.conversations.findOneAndUpdate(
@@ -718,7 +721,7 @@ export class HandoffService {
   /** Every instance hears every event; the one that can reach the customer delivers. */
   private onEvent(event: HandoffEvent): void {
     if (event.type === 'agent_message' || event.type === 'system_message') {
-      this.track(this.deliverById(event.conversationId, event.entry));
+      this.track(this.deliverById(event.conversationId, event.handoffId, event.entry));
     } else if (event.type === 'typing') {
       this.track(
         this.targetOf(event.conversationId).then(async (target) => {
@@ -734,18 +737,22 @@ export class HandoffService {
     }
   }
 
-  private async deliverById(conversationId: string, entry: TranscriptEntry): Promise<void> {
+  private async deliverById(
+    conversationId: string,
+    handoffId: string,
+    entry: TranscriptEntry,
+  ): Promise<void> {
     const target = await this.targetOf(conversationId);
-    if (target) await this.deliverTo(target, entry);
+    if (target) await this.deliverTo(target, entry, handoffId);
   }
 
   private async deliverEntry(doc: HandoffDoc, entry: TranscriptEntry): Promise<void> {
     const target = await this.targetOf(doc.conversationId);
-    if (target) await this.deliverTo(target, entry);
+    if (target) await this.deliverTo(target, entry, doc._id);
   }
 
   /** Claims the entry's delivery (exactly one instance) and sends it; a failed send releases the claim. */
-  private async deliverTo(target: DeliveryTarget, entry: TranscriptEntry): Promise<void> {
+  private async deliverTo(target: DeliveryTarget, entry: TranscriptEntry, handoffId: string): Promise<void> {
     const delivery = this.delivery;
     if (!delivery || !delivery.canDeliver(target)) return;
     const { transcripts } = this.collections;
@@ -760,9 +767,25 @@ export class HandoffService {
         text: entry.text,
         from: entry.from === 'agent' ? 'agent' : 'system',
         ...(entry.agentName ? { agentName: entry.agentName } : {}),
+        ...(entry.status ? { status: entry.status } : {}),
       });
       await transcripts.updateOne({ _id: entry.messageId }, { $set: { deliveredAt: this.clock.now() } });
     } catch (error) {
+      if (error instanceof UndeliverableError) {
+        await transcripts.updateOne({ _id: entry.messageId }, { $set: { undelivered: error.reason } });
+        this.deps.logger.info(
+          { conversationId: target.conversationId, reason: error.reason },
+          'handoff message cannot reach the customer',
+        );
+        await this.publish({
+          type: 'undelivered',
+          conversationId: target.conversationId,
+          handoffId,
+          messageId: entry.messageId,
+          reason: error.reason,
+        });
+        return;
+      }
       this.deps.logger.warn(
         { err: error, conversationId: target.conversationId },
         'handoff message not delivered',
@@ -955,6 +978,8 @@ function entryOf(doc: TranscriptDoc): TranscriptEntry {
     ...(doc.agentId ? { agentId: doc.agentId } : {}),
     text: doc.text,
     ...(doc.attachments ? { attachments: doc.attachments } : {}),
+    ...(doc.status ? { status: doc.status } : {}),
+    ...(doc.undelivered ? { undelivered: doc.undelivered } : {}),
   };
 }
 

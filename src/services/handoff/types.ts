@@ -82,6 +82,10 @@ export interface TranscriptEntry {
   agentId?: string;
   text: string;
   attachments?: TranscriptAttachment[];
+  /** System notices: the Bot Framework handoff status they stand for (accepted, completed). */
+  status?: 'accepted' | 'completed' | 'failed';
+  /** Agent and system messages that could not reach the customer, and why (e.g. opted out of SMS). */
+  undelivered?: string;
 }
 
 /** A conversation with its handoff (if any) and its full transcript, bot part included. */
@@ -133,7 +137,9 @@ export type HandoffEvent =
   | (EventBase & { type: 'closed'; agent: AgentRef })
   | (EventBase & { type: 'transferred'; agent: AgentRef; toAgent: AgentRef })
   | (EventBase & { type: 'cancelled' })
-  | (EventBase & { type: 'typing'; agent: AgentRef });
+  | (EventBase & { type: 'typing'; agent: AgentRef })
+  /** An agent or system message could not reach the customer for good (opted out of SMS…). */
+  | (EventBase & { type: 'undelivered'; messageId: string; reason: string });
 
 export type HandoffEventType = HandoffEvent['type'];
 
@@ -175,6 +181,8 @@ export interface CustomerNotice {
   text: string;
   from: 'agent' | 'system';
   agentName?: string;
+  /** Bot Framework handoff status this notice stands for (sent as a `handoff.status` event too). */
+  status?: 'accepted' | 'completed' | 'failed';
 }
 
 /**
@@ -189,4 +197,12 @@ export interface CustomerDelivery {
   typing(target: DeliveryTarget): Promise<void>;
   /** The bot takes the conversation back (asks for a rating when `askRating`). */
   resumeBot(target: DeliveryTarget, options: { handoffId: string; askRating: boolean }): Promise<void>;
+}
+
+/** Thrown by a CustomerDelivery when a message can never reach the customer (not retried). */
+export class UndeliverableError extends Error {
+  constructor(readonly reason: string) {
+    super(`undeliverable: ${reason}`);
+    this.name = 'UndeliverableError';
+  }
 }
