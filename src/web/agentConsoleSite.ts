@@ -50,6 +50,11 @@ export function agentConsoleSite(options: AgentConsoleSiteOptions): RouteRegistr
       cacheControl: REVALIDATE,
       headers: { 'X-Content-Type-Options': 'nosniff' },
     },
+    '/agent/assets/logo.svg': {
+      file: 'src/web/assets/logo.svg',
+      contentType: 'image/svg+xml',
+      cacheControl: 'public, max-age=86400',
+    },
   };
   for (const script of AGENT_CONSOLE_SCRIPTS) {
     assets[`/agent/assets/${script}`] = {

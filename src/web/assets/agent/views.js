@@ -157,6 +157,7 @@ export function transcriptEntry(entry) {
     { className: `entry ${entry.from}`, dataset: { seq: String(entry.seq), messageId: entry.messageId || '' } },
     el('span', { className: 'from' }, `${fromLabel(entry)} · ${time(entry.at)}`),
     el('span', { className: 'text' }, entry.text || ''),
+    entry.undelivered ? el('span', { className: 'undelivered' }, ` (not delivered: ${entry.undelivered})`) : null,
     (entry.attachments || []).map((attachment) =>
       attachment.url && /^image\//.test(attachment.contentType)
         ? el('img', { src: attachment.url, alt: attachment.name || 'photo', className: 'attachment' })
