@@ -42,7 +42,7 @@ export class QueueHandoff implements HumanHandoff {
     try {
       result = await this.deps.queue.escalate({
         conversationId: activity.conversation.id,
-        channel: activity.channelId,
+        channel: handoffChannel(activity.channelId),
         reason,
         context: { ...details, ...(phone ? { maskedPhone: maskPhone(phone) } : {}) },
         ...(activity.locale ? { language: activity.locale } : {}),
@@ -123,4 +123,9 @@ export function maskPhone(phone: string): string {
   const digits = phone.replace(/[^\d+]/g, '');
   if (digits.length <= 6) return '•'.repeat(digits.length);
   return `${digits.slice(0, 3)}${'•'.repeat(digits.length - 7)}${digits.slice(-4)}`;
+}
+
+/** The channel as agents see it: the local Direct Line is the website's web chat. */
+export function handoffChannel(channelId: string): string {
+  return channelId === 'directline' || channelId === 'webchat' ? 'webchat' : channelId;
 }

@@ -210,7 +210,7 @@ describe('Troubleshooting dialog', () => {
     assert.deepEqual(third.at(-1)!.buttons, ['Yes', 'No', 'Talk to a person']);
     assert.match(
       await chat.say('Talk to a person'),
-      /Online Message[\s\S]*back to where we were[\s\S]*Did this help\?/,
+      /say 'agent' here[\s\S]*back to where we were[\s\S]*Did this help\?/,
     );
   });
 });
