@@ -55,7 +55,10 @@ class Customer {
 
   static async open(base: string): Promise<Customer> {
     const page = (await postJson(`${base}/api/directline/token`)) as { token: string };
-    const started = (await postJson(`${base}/v3/directline/conversations`, { token: page.token, body: {} })) as {
+    const started = (await postJson(`${base}/v3/directline/conversations`, {
+      token: page.token,
+      body: {},
+    })) as {
       conversationId: string;
       token: string;
       streamUrl: string;
@@ -133,10 +136,14 @@ class Console {
     const body = (await response.json()) as { csrfToken?: string };
     if (!response.ok || !body.csrfToken) throw new Error(`sign-in ${email}: ${response.status}`);
     const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0];
-    const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/agent/api/live`, ['ck-agent.v1', `csrf.${body.csrfToken}`], {
-      headers: { cookie },
-      origin: base,
-    });
+    const socket = new WebSocket(
+      `${base.replace(/^http/, 'ws')}/agent/api/live`,
+      ['ck-agent.v1', `csrf.${body.csrfToken}`],
+      {
+        headers: { cookie },
+        origin: base,
+      },
+    );
     const live = new Console(base, cookie, body.csrfToken, socket);
     socket.on('message', (data: Buffer) => {
       const at = performance.now();
@@ -245,13 +252,16 @@ async function main(): Promise<void> {
   };
 
   const consoles: Console[] = [];
-  for (const agent of data.agents) consoles.push(await Console.open(data.agentBase, agent.email, agent.password));
+  for (const agent of data.agents)
+    consoles.push(await Console.open(data.agentBase, agent.email, agent.password));
 
   // Customers arrive a few at a time, each asking for a person.
   const customers: Customer[] = [];
   for (let index = 0; index < data.conversations; index += 20) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(20, data.conversations - index) }, () => Customer.open(data.customerBase)),
+      Array.from({ length: Math.min(20, data.conversations - index) }, () =>
+        Customer.open(data.customerBase),
+      ),
     );
     await Promise.all(batch.map((customer) => customer.say('I want to talk to a person')));
     customers.push(...batch);

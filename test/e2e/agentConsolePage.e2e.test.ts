@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { agentModel } from '../../src/services/agents/agentModel';
 import { HandoffService } from '../../src/services/handoff/handoffService';
 import { SupportHours } from '../../src/services/handoff/supportHours';
 import type { CustomerDelivery, CustomerNotice, DeliveryTarget } from '../../src/services/handoff/types';
-import { projectPath } from '../../src/services/projectPath';
 import { AGENT_PASSWORD, startConsoleHarness, type ConsoleHarness } from '../support/agentConsoleHarness';
 import { memoryLogger } from '../support/silentLogger';
 import { startTestStore, type TestStore } from '../support/testStore';
 
 const CHROMIUM = '/usr/bin/chromium';
 const WAIT_MS = 10_000;
-/** Set (to 1 or a path) → the console is photographed for the README (npm run docs:screenshot). */
-const SCREENSHOT = process.env.AGENT_CONSOLE_SCREENSHOT;
 
 class RecordingDelivery implements CustomerDelivery {
   readonly sent: CustomerNotice[] = [];
@@ -188,12 +183,6 @@ describe('agent console page in a real browser (Chromium)', function () {
       'the reply delivered to the customer',
     );
     await transcript.getByText('Hi, Sam here.').waitFor({ timeout: WAIT_MS });
-
-    if (SCREENSHOT) {
-      const file = SCREENSHOT === '1' ? projectPath('docs/agent-console.png') : path.resolve(SCREENSHOT);
-      await mkdir(path.dirname(file), { recursive: true });
-      await page.screenshot({ path: file });
-    }
 
     await page.locator('#hand-back').click();
     await until(() => Promise.resolve(delivery.resumed.length === 1), 'the bot to resume');

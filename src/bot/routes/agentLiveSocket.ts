@@ -73,10 +73,8 @@ export class AgentLiveSocket {
     return (server) => {
       server.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         const path = (req.url ?? '').split('?')[0];
-        if (path !== AGENT_LIVE_PATH) {
-          refuse(socket, 404, 'not_found', `No WebSocket at ${path}`);
-          return;
-        }
+        // Other upgrades (the Direct Line streams) belong to their own listeners.
+        if (path !== AGENT_LIVE_PATH) return;
         this.upgrade(req, socket, head).catch((error: unknown) => {
           const { status, body } = toHttpError(error);
           if (status >= 500) this.deps.logger.error({ err: error }, 'agent socket upgrade failed');

@@ -88,6 +88,7 @@ async function start(session) {
   const transferTo = $('transfer-to');
   clear(transferTo);
   for (const colleague of colleagues) transferTo.append(el('option', { value: colleague.agentId }, colleague.name));
+  transferTo.closest('label').hidden = colleagues.length === 0;
 }
 
 async function reloadLists() {
