@@ -231,6 +231,7 @@ export class MainDialog extends ComponentDialog {
         );
       }
       if (input.choice === 'other') return this.notUnderstood(step);
+      if (input.choice === 'agent') return this.handleCommand(step, 'agent');
       const action = menuAction(input.choice);
       if (action) return this.begin(step, action);
     }

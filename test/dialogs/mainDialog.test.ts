@@ -34,6 +34,7 @@ describe('Main dialog', () => {
         'Register a repair',
         'Repair status',
         'Repair questions',
+        'Talk to a person',
       ]);
     });
 

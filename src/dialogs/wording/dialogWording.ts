@@ -19,6 +19,7 @@ export const DIALOG_WORDING = {
   'main.menuRegister': [],
   'main.menuStatus': [],
   'main.menuFaq': [],
+  'main.menuAgent': [],
   'main.notUnderstood': [],
   'main.goodbye': [],
   'main.backToIt': [],

@@ -50,6 +50,10 @@ export interface TranscriptDoc {
   agentName?: string;
   text: string;
   attachments?: { name?: string; contentType: string; url?: string }[];
+  /** Agent and system messages: the handoff they belong to. */
+  handoffId?: string;
+  /** Agent and system messages not yet delivered (nor given up on). */
+  pending?: boolean;
   /** Agent and system messages: the instance delivering it (exactly one does). */
   deliveryClaim?: string;
   deliveredAt?: Date;

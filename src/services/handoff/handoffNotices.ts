@@ -24,8 +24,8 @@ export const handoffNotices: HandoffNotices = {
     position === 1 ? "You're next in the queue." : `You're now number ${position} in the queue.`,
   timeout: (channel) =>
     channel === 'sms'
-      ? "Our team is still busy. Your messages wait for them here and they'll text you back; or reply CANCEL to carry on with the assistant."
-      : "Our team is still busy, sorry for the wait. Leave a message here and they'll reply in this chat as soon as they can, or say 'cancel' to carry on with the assistant.",
+      ? "Our team is still busy. Your messages wait for them here and they'll text you back; or reply NEVER MIND to carry on with the assistant."
+      : "Our team is still busy, sorry for the wait. Leave a message here and they'll reply in this chat as soon as they can, or say 'never mind' to carry on with the assistant.",
   reasonSummary: (reason) =>
     ({
       asked: 'Asked for a person',

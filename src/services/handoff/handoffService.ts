@@ -82,6 +82,8 @@ export interface RecordedCustomerMessage {
 }
 
 const MAX_TEXT = 4000;
+/** How often the queue timeout and the delivery retries are looked at. */
+const SWEEP_EVERY_MS = 5_000;
 const agentSchema = z.strictObject({
   agentId: z.string().trim().min(1).max(200),
   name: z.string().trim().min(1).max(200),
@@ -137,6 +139,7 @@ export class HandoffService {
       handoffs.createIndex({ conversationId: 1, queuedAt: -1 }),
       handoffs.createIndex({ state: 1, queuedAt: 1 }),
       transcripts.createIndex({ conversationId: 1, seq: 1 }),
+      transcripts.createIndex({ pending: 1 }, { sparse: true }),
       actions.createIndex({ conversationId: 1, at: 1 }),
       this.bus.init(),
     ]);
@@ -161,12 +164,39 @@ export class HandoffService {
   start(): void {
     this.unsubscribeDelivery ??= this.bus.subscribe((event) => this.onEvent(event));
     this.bus.start();
-    const every = Math.max(1000, Math.min(30_000, this.deps.settings.queueTimeoutMinutes * 6000));
+    // Messages this instance had claimed but not sent when it stopped (a crash): send them now.
+    this.track(this.releaseOwnClaims().then(() => this.redeliver()));
     const tick = (): void => {
-      this.track(this.sweep());
-      this.sweepTimer = setTimeout(tick, every);
+      this.track(this.sweep().then(() => this.redeliver()));
+      this.sweepTimer = setTimeout(tick, SWEEP_EVERY_MS);
     };
-    this.sweepTimer ??= setTimeout(tick, every);
+    this.sweepTimer ??= setTimeout(tick, SWEEP_EVERY_MS);
+  }
+
+  /**
+   * Sends agent and system messages still waiting for delivery that this instance can deliver
+   * (stored while no instance could reach the customer, or a send that failed), oldest first.
+   */
+  async redeliver(): Promise<number> {
+    const waiting = await this.collections.transcripts
+      .find({ pending: true, deliveryClaim: { $exists: false } })
+      .sort({ at: 1 })
+      .limit(100)
+      .toArray();
+    let sent = 0;
+    for (const doc of waiting) {
+      const target = await this.targetOf(doc.conversationId);
+      if (!target) continue;
+      if (await this.deliverTo(target, entryOf(doc), doc.handoffId ?? '')) sent += 1;
+    }
+    return sent;
+  }
+
+  private async releaseOwnClaims(): Promise<void> {
+    await this.collections.transcripts.updateMany(
+      { pending: true, deliveryClaim: this.deps.settings.instanceId },
+      { $unset: { deliveryClaim: '' } },
+    );
   }
 
   async stop(): Promise<void> {
@@ -499,7 +529,7 @@ export class HandoffService {
     const who = parseAgent(agent);
     const body = parseOr(replySchema, text, 'Reply');
     const doc = await this.requireHeldBy(conversationId, who);
-    const entry = await this.appendEntry(doc.conversationId, {
+    const entry = await this.appendEntry(doc.conversationId, doc._id, {
       from: 'agent',
       agentId: who.agentId,
       agentName: who.name,
@@ -645,7 +675,7 @@ export class HandoffService {
 
   /** A system notice to the customer: stored, published, delivered by the instance that can. */
   private async notify(doc: HandoffDoc, text: string, status?: CustomerNotice['status']): Promise<void> {
-    const entry = await this.appendEntry(doc.conversationId, {
+    const entry = await this.appendEntry(doc.conversationId, doc._id, {
       from: 'system',
       text,
       ...(status ? { status } : {}),
@@ -677,6 +707,7 @@ export class HandoffService {
 
   private async appendEntry(
     conversationId: string,
+    handoffId: string,
     entry: Pick<TranscriptDoc, 'from' | 'text'> &
       Partial<Pick<TranscriptDoc, 'agentId' | 'agentName' | 'status'>>,
   ): Promise<TranscriptEntry> {
@@ -693,6 +724,9 @@ export class HandoffService {
       seq: conversation.seq,
       at: now,
       ...entry,
+      // Waits for delivery until an instance that can reach the customer has sent it.
+      pending: true,
+      handoffId,
     };
     await this.collections.transcripts.insertOne(doc);
     return entryOf(doc);
@@ -752,15 +786,20 @@ export class HandoffService {
   }
 
   /** Claims the entry's delivery (exactly one instance) and sends it; a failed send releases the claim. */
-  private async deliverTo(target: DeliveryTarget, entry: TranscriptEntry, handoffId: string): Promise<void> {
+  /** True when it was sent by this call. */
+  private async deliverTo(
+    target: DeliveryTarget,
+    entry: TranscriptEntry,
+    handoffId: string,
+  ): Promise<boolean> {
     const delivery = this.delivery;
-    if (!delivery || !delivery.canDeliver(target)) return;
+    if (!delivery || !delivery.canDeliver(target)) return false;
     const { transcripts } = this.collections;
     const claimed = await transcripts.updateOne(
       { _id: entry.messageId, deliveryClaim: { $exists: false } },
       { $set: { deliveryClaim: this.deps.settings.instanceId } },
     );
-    if (claimed.modifiedCount !== 1) return;
+    if (claimed.modifiedCount !== 1) return false;
     try {
       await delivery.deliver(target, {
         messageId: entry.messageId,
@@ -769,10 +808,17 @@ export class HandoffService {
         ...(entry.agentName ? { agentName: entry.agentName } : {}),
         ...(entry.status ? { status: entry.status } : {}),
       });
-      await transcripts.updateOne({ _id: entry.messageId }, { $set: { deliveredAt: this.clock.now() } });
+      await transcripts.updateOne(
+        { _id: entry.messageId },
+        { $set: { deliveredAt: this.clock.now() }, $unset: { pending: '' } },
+      );
+      return true;
     } catch (error) {
       if (error instanceof UndeliverableError) {
-        await transcripts.updateOne({ _id: entry.messageId }, { $set: { undelivered: error.reason } });
+        await transcripts.updateOne(
+          { _id: entry.messageId },
+          { $set: { undelivered: error.reason }, $unset: { pending: '' } },
+        );
         this.deps.logger.info(
           { conversationId: target.conversationId, reason: error.reason },
           'handoff message cannot reach the customer',
@@ -784,13 +830,14 @@ export class HandoffService {
           messageId: entry.messageId,
           reason: error.reason,
         });
-        return;
+        return false;
       }
       this.deps.logger.warn(
         { err: error, conversationId: target.conversationId },
         'handoff message not delivered',
       );
       await transcripts.updateOne({ _id: entry.messageId }, { $unset: { deliveryClaim: '' } });
+      return false;
     }
   }
 

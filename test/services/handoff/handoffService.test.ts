@@ -296,7 +296,7 @@ describe('HandoffService (store)', () => {
     assert.equal(await service.sweep(), 1);
     assert.equal(await service.sweep(), 0);
     await service.settle();
-    assert.match(delivery.texts(id).join('\n'), /Leave a message here.*or say 'cancel'/);
+    assert.match(delivery.texts(id).join('\n'), /Leave a message here.*or say 'never mind'/);
   });
 
   it('when the team is away, the customer is told when it is back and the message waits in the queue', async () => {
@@ -366,6 +366,44 @@ describe('HandoffService (store)', () => {
       ]);
     } finally {
       await customerSide.service.stop();
+    }
+  });
+
+  it('when no instance could reach the customer as the agent replied, the reply is sent once one can, exactly once', async () => {
+    await service.stop();
+    const nowhere = await make({ instanceId: 'a' }, () => false);
+    service = nowhere.service;
+    const id = newConversation();
+    await escalate(id);
+    await service.claim(id, SAM);
+    await service.reply(id, SAM, 'Are you there?');
+    await service.settle();
+    assert.deepEqual(nowhere.delivery.texts(id), []);
+
+    const later = await make({ instanceId: 'b' });
+    assert.equal(await later.service.redeliver(), 2);
+    assert.equal(await later.service.redeliver(), 0);
+    assert.deepEqual(later.delivery.texts(id), ['Sam from support joined the chat.', 'Are you there?']);
+  });
+
+  it('when an instance died between claiming a delivery and sending it, it sends it after its restart', async () => {
+    const id = newConversation();
+    await escalate(id);
+    await service.claim(id, SAM);
+    await service.settle();
+    // As if the process died mid-send: claimed by this instance, never delivered.
+    const transcripts = store.connection.collection('handoff_transcripts');
+    await transcripts.updateMany(
+      { conversationId: id, from: 'system' },
+      { $set: { pending: true, deliveryClaim: 'test-a' }, $unset: { deliveredAt: '' } },
+    );
+    const restarted = await make({ instanceId: 'test-a' });
+    restarted.service.start();
+    try {
+      await restarted.service.settle();
+      assert.deepEqual(restarted.delivery.texts(id), ['Sam from support joined the chat.']);
+    } finally {
+      await restarted.service.stop();
     }
   });
 });
