@@ -90,11 +90,10 @@ export class FakeHandoff implements HandoffConsole {
     return this.holdBy(conversationId, agent, 'take-over');
   }
 
-  reply(conversationId: string, agent: AgentRef, text: string): Promise<void> {
+  reply(conversationId: string, agent: AgentRef, text: string): Promise<TranscriptEntry> {
     this.requireHolder(conversationId, agent);
     this.changes.push(`reply ${conversationId}`);
-    this.addEntry(conversationId, 'agent', text, agent);
-    return Promise.resolve();
+    return Promise.resolve(this.addEntry(conversationId, 'agent', text, agent));
   }
 
   typing(conversationId: string, agent: AgentRef): Promise<void> {

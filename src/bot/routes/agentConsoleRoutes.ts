@@ -3,7 +3,13 @@ import { z } from 'zod';
 import type { AgentAccounts } from '../../services/agents/agentAccounts';
 import type { AgentSessions, AuthenticatedAgent } from '../../services/agents/agentSessions';
 import { NotFoundError, ValidationError } from '../../services/errors';
-import type { AgentRef, ConversationView, HandoffView, LiveConversation } from '../../services/handoff/types';
+import type {
+  AgentRef,
+  ConversationView,
+  HandoffView,
+  LiveConversation,
+  TranscriptEntry,
+} from '../../services/handoff/types';
 import type { Logger } from '../../services/logging/logger';
 import { parseInput } from '../../services/tickets/parseInput';
 import { noStore, requireAgent } from '../http/agentSession';
@@ -18,7 +24,7 @@ export interface HandoffConsole {
   liveConversations(): Promise<LiveConversation[]>;
   claim(conversationId: string, agent: AgentRef): Promise<unknown>;
   takeOver(conversationId: string, agent: AgentRef): Promise<unknown>;
-  reply(conversationId: string, agent: AgentRef, text: string): Promise<unknown>;
+  reply(conversationId: string, agent: AgentRef, text: string): Promise<TranscriptEntry>;
   typing(conversationId: string, agent: AgentRef): Promise<unknown>;
   handBack(conversationId: string, agent: AgentRef): Promise<unknown>;
   close(conversationId: string, agent: AgentRef): Promise<unknown>;
@@ -201,10 +207,6 @@ export function agentConsoleRoutes(deps: AgentConsoleRoutesDeps): RouteRegistrar
       parseInput(emptySchema, body, 'body');
       await handoff.takeOver(id, agent);
     }),
-    action('reply', async (id, agent, body) => {
-      const { text } = parseInput(replySchema, body ?? {}, 'body');
-      await handoff.reply(id, agent, text);
-    }),
     action('hand-back', async (id, agent, body) => {
       parseInput(emptySchema, body, 'body');
       await handoff.handBack(id, agent);
@@ -219,6 +221,22 @@ export function agentConsoleRoutes(deps: AgentConsoleRoutesDeps): RouteRegistrar
       await handoff.transfer(id, agent, toAgentId);
     }),
     (server) => {
+      // A reply answers with the stored entry only: it is the console's most frequent action, and the
+      // whole conversation (transcript and history) would be read again for each one.
+      server.post(
+        '/agent/api/conversations/:conversationId/reply',
+        jsonBody(BODY_LIMIT),
+        route(logger, async (req, res) => {
+          noStore(res);
+          const session = await requireAgent(sessions, req);
+          const conversationId = conversationIdOf(req);
+          const { text } = parseInput(replySchema, req.body ?? {}, 'body');
+          const entry = await handoff.reply(conversationId, agentRef(session), text);
+          logger.debug({ agentId: session.agent.id, conversationId }, 'agent replied');
+          res.send(200, { entry });
+        }),
+      );
+
       // Typing: answered 204, no conversation view (it is sent every few seconds while typing).
       server.post(
         '/agent/api/conversations/:conversationId/typing',

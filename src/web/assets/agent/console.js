@@ -292,9 +292,14 @@ function wire() {
       showError('action-error', { message: `A reply is at most ${REPLY_MAX} characters.` });
       return;
     }
-    if (await act('reply', { text })) {
+    showError('action-error');
+    try {
+      const { entry } = await api.act(state.selectedId, 'reply', { text });
+      if (entry) appendTranscript(entry);
       $('reply').value = '';
       updateCount();
+    } catch (error) {
+      showError('action-error', error);
     }
   });
   setInterval(tickWaits, 15_000);
