@@ -205,12 +205,13 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
 
   private async endTurn(context: TurnContext, said: { flush(): Promise<void> } | undefined): Promise<void> {
     await this.deps.renderer.flush(context);
-    await said?.flush();
     // Together, so they share one write to the store (see StateWriteBatcher). The user state (recent
-    // ticket numbers) is kept even when the conversation's write loses to a concurrent turn.
+    // ticket numbers) is kept even when the conversation's write loses to a concurrent turn. The
+    // transcript lines of the bot's replies go alongside (they never fail the turn).
     await Promise.all([
       this.deps.conversationState.saveChanges(context, false),
       this.deps.userState.saveChanges(context, false),
+      said?.flush(),
     ]);
   }
 }

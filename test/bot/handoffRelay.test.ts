@@ -186,6 +186,30 @@ describe('Agent takeover relay in the assembled app (web chat and SMS)', () => {
     await waitForBot(chat, /shipping/i);
   });
 
+  it('when an agent takes over a live bot conversation mid-flow, the customer’s next message goes to the agent and the bot stays quiet', async () => {
+    await start();
+    const chat = await openChat();
+    await say({ base }, chat, 'I want to register a repair');
+    await waitForBot(chat, /register the repair/i);
+    const live = await app.handoff.liveConversations();
+    assert.ok(live.some((one) => one.conversationId === chat.conversationId && one.channel === 'webchat'));
+    await app.handoff.takeOver(chat.conversationId, SAM);
+    await waitForBot(chat, /Sam from support joined the chat\./);
+    await sayAndRecord(chat, 'CarlinKit 4.0');
+    await app.handoff.reply(chat.conversationId, SAM, 'Thanks, I see you are registering a repair.');
+    const log = await waitForBot(chat, /I see you are registering/);
+    const afterMessage = log.slice(log.findIndex((a) => a.text === 'CarlinKit 4.0') + 1);
+    assert.deepEqual(botTexts(afterMessage), ['Sam: Thanks, I see you are registering a repair.']);
+    const history = (await app.handoff.get(chat.conversationId)).history;
+    assert.deepEqual(
+      history.map((action) => [action.kind, action.agent.name]),
+      [
+        ['took_over', 'Sam'],
+        ['replied', 'Sam'],
+      ],
+    );
+  });
+
   it('when the bot does not understand twice in a row, a person is asked for', async () => {
     await start();
     const chat = await openChat();

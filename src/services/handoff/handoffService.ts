@@ -413,6 +413,16 @@ export class HandoffService {
     return docs.map((doc) => viewOf(doc, doc.state === 'queued' ? ++position : undefined));
   }
 
+  /** Every handoff queued since `since`, oldest first (supervisor figures: waits, outcomes, languages). */
+  async handoffsSince(since: Date, limit = 5000): Promise<HandoffView[]> {
+    const docs = await this.collections.handoffs
+      .find({ queuedAt: { $gte: since } })
+      .sort({ queuedAt: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((doc) => viewOf(doc));
+  }
+
   /** A conversation: its handoff (active, else the latest), transcript and agent actions. */
   async get(conversationId: string): Promise<ConversationView> {
     const id = conversationIdSchema.parse(conversationId);

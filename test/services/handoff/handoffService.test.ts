@@ -123,6 +123,17 @@ describe('HandoffService (store)', () => {
     assert.equal(queue[0]?.context.product, 'CPC200-CCPA');
   });
 
+  it('when a supervisor asks for today’s handoffs, closed ones are listed with their waits', async () => {
+    const id = newConversation();
+    await escalate(id);
+    clock.advance(90_000);
+    await service.claim(id, SAM);
+    await service.close(id, SAM);
+    const [today] = await service.handoffsSince(new Date('2026-12-02T00:00:00Z'));
+    assert.equal(today?.state, 'closed');
+    assert.equal((today?.claimedAt?.getTime() ?? 0) - (today?.queuedAt.getTime() ?? 0), 90_000);
+  });
+
   it('when the customer escalates twice, one handoff is queued', async () => {
     const id = newConversation();
     const first = await escalate(id);
