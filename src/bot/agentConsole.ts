@@ -41,6 +41,12 @@ export function createAgentConsole(deps: AgentConsoleDeps): AgentConsole {
   });
   const overview = new SupervisorOverview({
     connection: deps.connection,
+    // Today's handoffs, and those still open from before (they count for waiting and load).
+    handoffsSince: async (since) => {
+      const [today, open] = await Promise.all([handoff.handoffsSince(since), handoff.queue()]);
+      const byId = new Map([...today, ...open].map((view) => [view.handoffId, view]));
+      return [...byId.values()];
+    },
     agentNames: async (ids) => {
       const wanted = new Set(ids);
       return new Map(
