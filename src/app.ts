@@ -287,6 +287,12 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       connection: database.connection,
       config,
       logger: logger.child({ component: 'agent-console' }),
+      unansweredQuestions: async () =>
+        (await unanswered.report({ limit: 50 })).map((gap) => ({
+          text: gap.question,
+          count: gap.count,
+          lastAskedAt: new Date(gap.lastAskedAt),
+        })),
       ...clock,
     });
     registrars.push(...agentConsole.registrars);
