@@ -70,7 +70,7 @@ export interface TwilioSmsChannel {
 /** Builds the SMS channel from the config: Twilio client, sender, inbox processor and routes. */
 export function createTwilioSmsChannel(deps: TwilioSmsChannelDeps): TwilioSmsChannel {
   const { config, logger } = deps;
-  const { accountSid, authToken, fromNumber, messagingServiceSid, apiBaseUrl } = config.twilio;
+  const { accountSid, authToken, fromNumber, messagingServiceSid, apiBaseUrl, timeoutMs } = config.twilio;
   const messages = new MessageOutbox(deps.connection);
   const outbox = new CombinedOutbox([...(deps.outboxes ?? []), messages]);
   const dispatcherFor = (sms: SmsSender): NotificationDispatcher =>
@@ -96,7 +96,12 @@ export function createTwilioSmsChannel(deps: TwilioSmsChannelDeps): TwilioSmsCha
   const optOuts = new SmsOptOutRegistry(deps.connection);
   const outboundLog = new SmsOutboundLog(deps.connection);
   const inbox = new SmsInbox(deps.connection);
-  const api = createTwilioClient({ accountSid, authToken, ...(apiBaseUrl ? { apiBaseUrl } : {}) });
+  const api = createTwilioClient({
+    accountSid,
+    authToken,
+    timeoutMs,
+    ...(apiBaseUrl ? { apiBaseUrl } : {}),
+  });
   const sender = new TwilioSmsSender({
     client: api.client,
     sender: {
