@@ -146,7 +146,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       canSend: () => smsConfigured,
       clock: { now: options.now ?? (() => new Date()) },
     });
-    const { bot, onTurnError } = SupportBot.create({
+    const { bot, onTurnError, conversationState } = SupportBot.create({
       phoneConfirmation,
       storage,
       recognizer: createRecognizer(config, logger.child({ component: 'recognition' }), { catalogue }),
@@ -169,6 +169,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       adapter,
       auth,
       bot,
+      conversationState,
       identity: smsIdentity,
       knownSenders,
       logger: logger.child({ component: 'sms' }),
