@@ -1,5 +1,6 @@
 import type { TurnContext } from 'botbuilder';
 import type { ChannelRenderer } from './rendering/channelRenderer';
+import type { HandoffReason } from '../services/handoff/types';
 import type { HumanHandoff } from './ports';
 import { wordsFor, type DialogWording } from './wording/dialogWording';
 
@@ -14,7 +15,7 @@ export class ContactTeamHandoff implements HumanHandoff {
     private readonly wording: DialogWording,
   ) {}
 
-  async request(context: TurnContext, reason: 'asked' | 'repeated_failures'): Promise<boolean> {
+  async request(context: TurnContext, reason: HandoffReason): Promise<boolean> {
     const words = wordsFor(this.wording, context);
     await this.renderer.say(
       context,

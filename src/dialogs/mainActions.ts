@@ -6,7 +6,9 @@ export type MainAction =
   | { type: 'troubleshoot'; symptom?: Symptom; productId?: string; carMake?: string }
   | { type: 'register'; prefill?: RegistrationPrefill; offerTroubleshootingFirst?: boolean }
   | { type: 'status'; ticketNumber?: string }
-  | { type: 'faqMenu' };
+  | { type: 'faqMenu' }
+  /** An agent handed the conversation back: ask for a rating of their help. */
+  | { type: 'rateHandoff'; handoffId: string };
 
 /** What troubleshooting already knows when it offers a repair ticket. */
 export interface RegistrationPrefill {
@@ -15,6 +17,8 @@ export interface RegistrationPrefill {
   /** Offered as the fault description if the customer does not write their own. */
   faultSummary?: string;
   troubleshootingTried?: string[];
+  /** What the customer wrote before (the message that started troubleshooting): details are read from it. */
+  earlierText?: string;
 }
 
 /** Every child dialog of the main dialog ends with this (or nothing). */
