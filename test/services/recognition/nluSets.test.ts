@@ -13,7 +13,7 @@ import { INTENTS } from '../../../src/services/recognition/recognizer';
  * corpus, before any tuning. Changing it means writing a new one from new transcripts and changing
  * this hash in the same commit, saying why.
  */
-const BLIND_SHA256 = '3bbf63cdec3d1d1b8dd443353dfe483c29ffe604c5fb3b571908d9cfbde41aea';
+const BLIND_SHA256 = 'e80f45d9e2e82f7d65345766c5248cf13d1a6cd5fcac9cc1ac5a7057ab2d62c8';
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -58,7 +58,13 @@ describe('NLU evaluation sets', () => {
 
   it('no message is in two of corpus, held-out, dev and blind sets after the recognizer’s own normalisation', () => {
     const recognizer = OfflineRecognizer.create();
-    const key = (text: string): string => recognizer.words(text).join(' ');
+    // Normalised words, then punctuation dropped: "Seriously?!" and "seriously" are one message.
+    const key = (text: string): string =>
+      recognizer
+        .words(text)
+        .join(' ')
+        .replace(/[^\p{L}\p{N}_]+/gu, ' ')
+        .trim();
     const sources = loadTrainingSources();
     const sets: Array<{ name: string; texts: string[] }> = [
       {
