@@ -8,6 +8,11 @@ import {
 } from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
 import { ContactTeamHandoff } from '../dialogs/contactTeamHandoff';
+import { ConversationLanguage, languageOf, type LanguageState } from '../dialogs/conversationLanguage';
+import type { LanguageSupport } from '../dialogs/otherLanguageDialog';
+import { loadLanguageWording } from '../dialogs/wording/languageWording';
+import { LanguageDetector } from '../services/language/languageDetector';
+import { TranslatedFaq } from '../services/language/translatedFaq';
 import { CustomerPhotos, type PendingPhotos } from '../dialogs/customerPhotos';
 import { FieldValidators } from '../dialogs/fieldValidators';
 import { MAIN_DIALOG, MainDialog, type MainOptions } from '../dialogs/mainDialog';
@@ -118,6 +123,20 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       for (const alias of [make.name.toLowerCase(), ...make.aliases]) aliases.set(alias, make.name);
     }
     const now = options.now ?? (() => new Date());
+    const languages: LanguageSupport = {
+      conversation: new ConversationLanguage(
+        conversationState.createProperty<LanguageState>('conversationLanguage'),
+        new LanguageDetector(),
+      ),
+      words: loadLanguageWording(),
+      faq: TranslatedFaq.loadAll(options.faq),
+    };
+    const contactInCustomerLanguage = (context: TurnContext): string | undefined => {
+      const language = languageOf(context);
+      const words = languages.words.get(language);
+      const faq = languages.faq.get(language);
+      return language === 'en' || !words || !faq ? undefined : `${words.text('noAgentYet')} ${faq.contact}`;
+    };
     const deps: SupportDialogDeps = {
       recognizer: options.recognizer,
       catalogue: options.catalogue,
@@ -128,7 +147,10 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       renderer,
       tickets: options.tickets,
       ratings: options.ratings,
-      handoff: options.handoff ?? new ContactTeamHandoff(renderer, options.faq.contact, wording),
+      handoff:
+        options.handoff ??
+        new ContactTeamHandoff(renderer, options.faq.contact, wording, contactInCustomerLanguage),
+      languages,
       customerMemory: userState.createProperty<CustomerMemory>('customerMemory'),
       photos: new CustomerPhotos(conversationState.createProperty<PendingPhotos>('pendingPhotos'), now),
       logger: options.logger,
