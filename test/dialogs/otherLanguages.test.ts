@@ -43,6 +43,17 @@ describe('Customers writing in other languages', () => {
     assert.match(answer, /dauert die Reparatur etwa 14 Werktage/);
   });
 
+  it('when a Spanish customer asks a question in the Spanish menu, it answers it in Spanish, and "agent" reaches a person', async () => {
+    const languages: string[] = [];
+    const chat = harness.chat({ handoff: recordingHandoff(languages) });
+    await chat.say('Hola, mi adaptador no funciona y necesito ayuda por favor');
+
+    assert.match(await chat.say('y cuánto tiempo tarda la reparación?'), /unos 14 días laborables/);
+    await chat.say('agent');
+
+    assert.deepEqual(languages, ['es']);
+  });
+
   it('when a French customer picks a topic from the menu, it answers in French', async () => {
     const chat = harness.chat({ channelId: 'webchat' });
     await chat.say('bonjour, mon boîtier ne marche plus depuis hier');
