@@ -110,6 +110,8 @@ export class LanguageDetector {
       ENGLISH_ONLY_WORDS.has(word.toLowerCase().replace(/[^\p{L}']/gu, '')),
     ).length;
     if (englishWords >= 2) return { language: 'en', score: 1 };
+    // One English word in a short message ("siri dont hear me"): too little to say it is not English.
+    if (englishWords === 1 && words.length < 5) return undefined;
     const ranked = detectAll(cleaned);
     const best = ranked[0];
     if (!best || !isLanguage(best.lang)) return undefined;
