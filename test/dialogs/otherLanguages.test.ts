@@ -35,6 +35,20 @@ describe('Customers writing in other languages', () => {
     assert.ok(replies.at(-1)!.buttons.includes('Continue in English'));
   });
 
+  it('when a Spanish customer texts by SMS, the options are numbered and a number picks the topic', async () => {
+    const chat = harness.chat({
+      channelId: 'sms',
+      userId: '+34600111222',
+      channelFacts: { verifiedPhone: '+34600111222' },
+    });
+
+    assert.match(
+      await chat.say('Hola, mi adaptador no funciona y necesito ayuda por favor'),
+      /1\. Hablar con una persona[\s\S]*2\. Coste de reparación/,
+    );
+    assert.match(await chat.say('2'), /Depende de lo que encuentre nuestro centro de servicio/);
+  });
+
   it('when a German customer asks an FAQ question in their own words, it answers it in German', async () => {
     const chat = harness.chat();
 
