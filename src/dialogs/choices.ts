@@ -1,3 +1,5 @@
+import { noWordsInOtherLanguages, yesWordsInOtherLanguages } from '../services/language/answerWords';
+
 /**
  * Choice recognition shared by every channel: a button press on web chat comes back as the option's
  * label (or a card's `{ choice }` value); an SMS reply is a number, "yes"/"no", or the option's words.
@@ -11,8 +13,6 @@ export interface ChoiceSpec {
   /** Other words that pick this option ("y", "yeah"…). */
   synonyms?: readonly string[];
 }
-
-import { noWordsInOtherLanguages, yesWordsInOtherLanguages } from '../services/language/answerWords';
 
 const YES_WORDS = [
   'yes',
