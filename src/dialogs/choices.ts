@@ -1,9 +1,9 @@
-import { noWordsInOtherLanguages, yesWordsInOtherLanguages } from '../services/language/answerWords';
-
 /**
  * Choice recognition shared by every channel: a button press on web chat comes back as the option's
  * label (or a card's `{ choice }` value); an SMS reply is a number, "yes"/"no", or the option's words.
  */
+
+import { noWordsInOtherLanguages, yesWordsInOtherLanguages } from '../services/language/answerWords';
 
 export interface ChoiceSpec {
   /** What the dialog gets back. */
