@@ -100,13 +100,8 @@ function supportScript(serial: string, phone = randomPhone()): Array<[string, Re
     ['Jane Doe', /mobile number/],
     // A number per conversation: registrations are capped per mobile number per day.
     [phone, /e-mail address/],
-    ['jane@example.com', /street and house number/],
-    ['1 Market St', /Apartment, suite/],
-    ['skip', /Town or city/],
-    ['San Francisco', /State, province/],
-    ['CA', /Postal code/],
-    ['94105', /country/],
-    ['United States', /Please check your details/],
+    ['jane@example.com', /whole address/],
+    ['1 Market St, San Francisco, CA 94105, United States', /Please check your details/],
     ['Confirm and submit', /ticket number is CK-/],
   ];
 }

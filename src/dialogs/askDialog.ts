@@ -1,11 +1,17 @@
 import { Dialog, type DialogContext, type DialogInstance, type DialogTurnResult } from 'botbuilder-dialogs';
 import { ActivityTypes, type TurnContext } from 'botbuilder';
+import type { ExtractedSlots, SlotName } from '../services/extraction/slotExtractor';
+import { extractionContext, meaningful } from './slotContext';
 import { matchChoice, type ChoiceSpec } from './choices';
 import type { FieldName, FieldValidators } from './fieldValidators';
-import { isSms, type ChannelRenderer, type SummaryView } from './rendering/channelRenderer';
+import { isSms, type ChannelRenderer, type FormView, type SummaryView } from './rendering/channelRenderer';
 import { wordsFor, type DialogWording } from './wording/dialogWording';
 
 export const ASK_DIALOG = 'ask';
+
+/** "I already gave you that", "like I said": the customer thinks the bot has the answer. */
+const ALREADY_SAID =
+  /\b(already (gave|given|told|said|sent|wrote)|i (just )?(gave|told|said|sent) (you|it)|like i said|as i said|see above)\b/i;
 
 /** After this many unusable answers in a row, the customer is offered a person. */
 export const MAX_FAILED_ATTEMPTS = 3;
@@ -28,6 +34,13 @@ export interface AskSpec {
   summary?: SummaryView;
   /** On SMS, said instead of the numbered list of options. */
   smsHint?: string;
+  /**
+   * Any registration field in the message is an answer (several per message, corrections of
+   * earlier ones): the result carries them in `slots`. `asked` is the field this question is for.
+   */
+  extract?: { asked?: SlotName; country?: string };
+  /** Shown as a form (web chat card) with the prompt; its submit comes back as `form`. */
+  form?: FormView;
 }
 
 export interface AskResult {
@@ -37,6 +50,10 @@ export interface AskResult {
   value?: string;
   /** What the customer wrote. */
   text: string;
+  /** The fields found in the message (with `extract`). */
+  slots?: ExtractedSlots;
+  /** A submitted form's values (unchecked: the dialog validates them). */
+  form?: Record<string, unknown>;
 }
 
 interface AskState {
@@ -114,8 +131,34 @@ export class AskDialog extends Dialog<AskSpec> {
   private evaluate(context: TurnContext, spec: AskSpec): Assessment {
     const text = context.activity.text ?? '';
     const choices = spec.choices ?? [];
+    const submitted: unknown = context.activity.value;
+    if (
+      spec.form &&
+      submitted &&
+      typeof submitted === 'object' &&
+      (submitted as { form?: unknown }).form === spec.form.id
+    )
+      return {
+        kind: 'answer',
+        result: { text, form: submitted as Record<string, unknown> },
+        matchedChoice: true,
+      };
+    // A sentence with values ("no, the e-mail is …") is read before "no" can pick an option.
+    if (spec.extract && text.trim().split(/\s+/).length > 1) {
+      const slots = this.extractSlots(context, spec, text);
+      if (meaningful(slots)) return { kind: 'answer', result: { text, slots }, matchedChoice: false };
+    }
     const choice = matchChoice(text, choices, context.activity.value);
     if (choice !== undefined) return { kind: 'answer', result: { choice, text }, matchedChoice: true };
+    if (spec.extract && text.trim() !== '') {
+      const slots = this.extractSlots(context, spec, text);
+      if (meaningful(slots)) return { kind: 'answer', result: { text, slots }, matchedChoice: false };
+    }
+    if (spec.extract && ALREADY_SAID.test(text)) {
+      // Nothing usable in it: say so plainly rather than the field's format rules.
+      const words = wordsFor(this.wording, context);
+      return { kind: 'invalid', reason: `${words.text('ask.notCaught')}\n\n${spec.prompt}` };
+    }
     if (spec.field) {
       if (text.trim() === '')
         return { kind: 'invalid', reason: wordsFor(this.wording, context).text('ask.typeAnswer') };
@@ -136,13 +179,21 @@ export class AskDialog extends Dialog<AskSpec> {
     };
   }
 
+  private extractSlots(context: TurnContext, spec: AskSpec, text: string): ExtractedSlots {
+    return this.validators.extractor.extract(
+      text,
+      extractionContext(context, this.now(), spec.extract?.asked, spec.extract?.country),
+    );
+  }
+
   private async render(
     context: TurnContext,
     spec: AskSpec,
     text: string,
     choices: readonly ChoiceSpec[],
   ): Promise<void> {
-    if (spec.summary) await this.renderer.summary(context, spec.summary, text, choices);
+    if (spec.form) await this.renderer.form(context, spec.form, text);
+    else if (spec.summary) await this.renderer.summary(context, spec.summary, text, choices);
     else await this.renderer.ask(context, text, choices, spec.smsHint);
   }
 }

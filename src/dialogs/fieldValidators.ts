@@ -3,6 +3,8 @@ import type { ProductCatalogue } from '../services/knowledge/productCatalogue';
 import { normaliseAlias } from '../services/knowledge/productCatalogue';
 import { SERVICE_TIME_ZONE, calendarDateOf, isCalendarDate } from '../services/tickets/calendarDate';
 import { phoneSchema, ticketNumberSchema } from '../services/tickets/types';
+import { SlotExtractor } from '../services/extraction/slotExtractor';
+import { isChatter, isPlausibleName } from '../services/extraction/sentences';
 import type { Words } from './wording/dialogWording';
 import { countryCodeFromName } from '../services/language/countryNames';
 
@@ -203,11 +205,16 @@ function letters(text: string): boolean {
 }
 
 export class FieldValidators {
+  /** Finds the registration's fields anywhere in a message (several per message). */
+  readonly extractor: SlotExtractor;
+
   constructor(
     private readonly catalogue: ProductCatalogue,
     /** Canonical car makes and their aliases, lower-case alias → canonical name. */
     private readonly carMakeAliases: ReadonlyMap<string, string>,
-  ) {}
+  ) {
+    this.extractor = new SlotExtractor({ catalogue, carMakes: carMakeAliases });
+  }
 
   validate(field: FieldName, text: string, context: ValidatorContext): Validation {
     const answer = text.trim();
@@ -219,14 +226,9 @@ export class FieldValidators {
         return fail(words.text('validation.unknownModel'));
       }
       case 'serialNumber': {
-        const compact = answer
-          .toUpperCase()
-          .replace(/^(S\/?N|SERIAL( NUMBER)?)[:\s#]*/, '')
-          .replace(/\s+/g, '');
-        if (!/^[A-Z0-9][A-Z0-9-]{5,39}$/.test(compact) || !/\d/.test(compact)) {
-          return fail(words.text('validation.serialNumber'));
-        }
-        return ok(compact);
+        // A serial inside a sentence is taken ("ok found it, U2WP22C118834"); a sentence is never one.
+        const serial = this.extractor.extract(answer, { now: context.now, asked: 'serial' }).serialNumber;
+        return serial ? ok(serial) : fail(words.text('validation.serialNumber'));
       }
       case 'purchaseDate': {
         const today = calendarDateOf(context.now, SERVICE_TIME_ZONE);
@@ -268,7 +270,7 @@ export class FieldValidators {
         if (answer.length > 2000) return fail(words.text('validation.faultDescriptionLong'));
         return ok(answer);
       case 'name':
-        if (answer.length < 2 || answer.length > 100 || !letters(answer) || /[\d@]/.test(answer)) {
+        if (!isPlausibleName(answer)) {
           return fail(words.text('validation.name'));
         }
         return ok(answer.replace(/\s+/g, ' '));
@@ -283,19 +285,20 @@ export class FieldValidators {
         return parsed.success ? ok(parsed.data) : fail(words.text('validation.email'));
       }
       case 'addressLine1':
-        if (answer.length < 3 || answer.length > 200 || !letters(answer)) {
+        if (answer.length < 3 || answer.length > 200 || !letters(answer) || isChatter(answer)) {
           return fail(words.text('validation.addressLine1'));
         }
         return ok(answer);
       case 'addressLine2':
-        if (answer.length > 200 || answer.length < 1) return fail(words.text('validation.addressLine2'));
+        if (answer.length > 200 || answer.length < 1 || isChatter(answer))
+          return fail(words.text('validation.addressLine2'));
         return ok(answer);
       case 'city':
-        if (answer.length < 2 || answer.length > 100 || !letters(answer))
+        if (answer.length < 2 || answer.length > 100 || !letters(answer) || isChatter(answer))
           return fail(words.text('validation.city'));
         return ok(answer);
       case 'region':
-        if (answer.length < 2 || answer.length > 100 || !letters(answer)) {
+        if (answer.length < 2 || answer.length > 100 || !letters(answer) || isChatter(answer)) {
           return fail(words.text('validation.region'));
         }
         return ok(answer);
@@ -315,11 +318,9 @@ export class FieldValidators {
         return parsed.success ? ok(parsed.data) : fail(words.text('validation.ticketNumber'));
       }
       case 'carMake': {
+        // Only makes from the list: "REFUND!!!" is not a car.
         const make = this.findCarMake(answer);
-        if (make) return ok(make);
-        if (answer.length < 2 || answer.length > 40 || !letters(answer))
-          return fail(words.text('validation.carMake'));
-        return ok(answer);
+        return make ? ok(make) : fail(words.text('validation.carMake'));
       }
     }
   }

@@ -15,6 +15,8 @@ export interface RegistrationPrefill {
   /** Offered as the fault description if the customer does not write their own. */
   faultSummary?: string;
   troubleshootingTried?: string[];
+  /** What the customer wrote before (the message that started troubleshooting): details are read from it. */
+  earlierText?: string;
 }
 
 /** Every child dialog of the main dialog ends with this (or nothing). */

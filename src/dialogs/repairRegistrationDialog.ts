@@ -21,13 +21,17 @@ import {
 } from '../services/tickets/types';
 import { ASK_DIALOG, AskDialog, type AskResult, type AskSpec } from './askDialog';
 import type { ChoiceSpec } from './choices';
-import { validatePhone, type FieldName } from './fieldValidators';
+import { EARLIEST_PURCHASE_DATE, validatePhone, type FieldName } from './fieldValidators';
+import type { ExtractedSlots, SlotName } from '../services/extraction/slotExtractor';
+import { calendarDateOf, SERVICE_TIME_ZONE } from '../services/tickets/calendarDate';
+import { extractionContext } from './slotContext';
+import { checkForm, missingInputs, registrationForm, ADDRESS_PROBLEMS } from './registrationForm';
 import type { ChildResult, RegistrationPrefill } from './mainActions';
 import type { SupportDialogDeps } from './ports';
 import { stepValues } from './stepValues';
 import { channelFacts } from './channelFacts';
 import { stopWords } from './messages';
-import { isSms, type SummaryView } from './rendering/channelRenderer';
+import { isSms, isWebChat, type SummaryView } from './rendering/channelRenderer';
 import { wordsFor, type PlainWordKey, type Words } from './wording/dialogWording';
 
 export const REPAIR_REGISTRATION_DIALOG = 'repairRegistration';
@@ -69,7 +73,43 @@ interface RegistrationState {
   draftId: string;
   draft: Draft;
   prefill: RegistrationPrefill;
+  /** The customer has no serial number: registered without one, flagged for the team. */
+  serialMissing?: boolean;
+  /** Web chat: the form of missing fields was sent (it is sent once, and again only with errors). */
+  formShown?: boolean;
+  /** A refused form submit: what was typed and the problem per field, for the card sent again. */
+  formRetry?: { values: Record<string, string>; errors: Record<string, string> };
 }
+
+const ADDRESS_KEYS: readonly DraftKey[] = ['line1', 'line2', 'city', 'region', 'postalCode', 'country'];
+
+/** The question each draft key is asked by, as the extractor names it. */
+const SLOT_OF: Partial<Record<DraftKey, SlotName>> = {
+  productId: 'product',
+  serialNumber: 'serial',
+  purchaseDate: 'purchaseDate',
+  purchasedFrom: 'shop',
+  orderNumber: 'orderNumber',
+  faultDescription: 'fault',
+  name: 'name',
+  phone: 'phone',
+  email: 'email',
+  line1: 'address',
+};
+
+/** The draft keys a change request ("change the address") clears. */
+const KEYS_OF: Record<SlotName, readonly DraftKey[]> = {
+  product: ['productId'],
+  serial: ['serialNumber'],
+  purchaseDate: ['purchaseDate'],
+  shop: ['purchasedFrom'],
+  orderNumber: ['orderNumber'],
+  fault: ['faultCategory', 'faultDescription'],
+  name: ['name'],
+  phone: ['phone'],
+  email: ['email'],
+  address: ADDRESS_KEYS,
+};
 
 const skipChoice = (words: Words): ChoiceSpec => ({
   value: 'skip',
@@ -223,6 +263,9 @@ export class RepairRegistrationDialog extends ComponentDialog {
   private async offerTroubleshooting(
     step: WaterfallStepContext<RepairRegistrationOptions>,
   ): Promise<DialogTurnResult> {
+    // The message that started the registration may already carry the details ("my U2W Plus, S/N …").
+    const first = step.context.activity.text ?? '';
+    stepValues<{ firstText: string }>(step).firstText = first;
     if (!step.options?.offerTroubleshootingFirst)
       return step.next({ choice: 'register', text: '' } satisfies AskResult);
     await this.deps.renderer.say(step.context, this.deps.faq.get('needs_repair').answer);
@@ -259,21 +302,88 @@ export class RepairRegistrationDialog extends ComponentDialog {
     const draft: Draft = {};
     if (prefill.productId && this.deps.catalogue.get(prefill.productId)) draft.productId = prefill.productId;
     if (prefill.faultCategory) draft.faultCategory = prefill.faultCategory;
-    return step.replaceDialog(FILL, { draftId: randomUUID(), draft, prefill } satisfies RegistrationState);
+    let state: RegistrationState = { draftId: randomUUID(), draft, prefill };
+    // What the customer wrote before troubleshooting (its fault wording is troubleshooting's to
+    // summarise, and offered to keep), then this message.
+    const earlier = prefill.earlierText;
+    if (earlier && earlier.trim() !== '') {
+      const {
+        faultCategory: _category,
+        faultDescription: _description,
+        ...slots
+      } = this.deps.validators.extractor.extract(earlier, extractionContext(step.context, this.deps.now()));
+      state = await this.fill(step.context, state, slots, undefined);
+    }
+    const first = stepValues<{ firstText?: string }>(step).firstText;
+    if (first && first.trim() !== '') {
+      const slots = this.deps.validators.extractor.extract(
+        first,
+        extractionContext(step.context, this.deps.now()),
+      );
+      state = await this.fill(step.context, state, slots, undefined);
+    }
+    return step.replaceDialog(FILL, state);
   }
 
   private async askNext(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
     const state = step.options;
+    // The address is one question, as written on a parcel; parts it lacked are asked one by one.
     const key = DRAFT_KEYS.find((candidate) => state.draft[candidate] === undefined);
     if (!key) return step.replaceDialog(SUMMARY, state);
     stepValues<{ key: DraftKey }>(step).key = key;
-    return step.beginDialog(ASK_DIALOG, this.question(step.context, key, state));
+    const question = this.question(step.context, key, state);
+    // Web chat: everything still missing in one card (once, and again with the problems beside the
+    // fields after a refused submit); typed answers keep working beside it.
+    const inputs = missingInputs(state.draft, state.serialMissing === true);
+    const retry = state.formRetry;
+    if (isWebChat(step.context) && (retry || (!state.formShown && inputs.length >= 2))) {
+      const words = this.words(step.context);
+      state.formShown = true;
+      delete state.formRetry;
+      return step.beginDialog(ASK_DIALOG, {
+        ...question,
+        prompt: retry
+          ? words.text('registration.formFixErrors')
+          : words.text('registration.formPrompt', { question: question.prompt }),
+        form: registrationForm(
+          words,
+          this.deps.catalogue,
+          this.faultLabels(words),
+          inputs,
+          retry?.values,
+          retry?.errors,
+        ),
+      } satisfies AskSpec);
+    }
+    return step.beginDialog(ASK_DIALOG, question);
   }
 
   private async storeAnswer(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
     const state = step.options;
     const key = stepValues<{ key: DraftKey }>(step).key as DraftKey;
     const answer = step.result as AskResult;
+    if (answer.form) return step.replaceDialog(FILL, this.storeForm(step.context, state, answer.form));
+    if (answer.slots?.addressProblem && !/[,\n;]/.test(answer.text)) {
+      // One line ("500 Market Street"): the street; the rest of the address is asked part by part.
+      const street = this.deps.validators.validate('addressLine1', answer.text, {
+        now: this.deps.now(),
+        words: this.words(step.context),
+      });
+      if (street.ok)
+        return step.replaceDialog(FILL, { ...state, draft: { ...state.draft, line1: street.value } });
+    }
+    if (answer.slots) {
+      const asked = SLOT_OF[key];
+      return step.replaceDialog(FILL, await this.fill(step.context, state, answer.slots, asked, answer.text));
+    }
+    if (answer.choice === 'noSerial') {
+      await this.deps.renderer.say(step.context, this.words(step.context).text('registration.noSerial'));
+      return step.replaceDialog(FILL, {
+        ...state,
+        serialMissing: true,
+        draft: { ...state.draft, serialNumber: '' },
+      });
+    }
     let value: string;
     if (answer.choice === 'skip') value = '';
     else if (answer.choice === 'keep') value = state.prefill.faultSummary ?? '';
@@ -282,18 +392,170 @@ export class RepairRegistrationDialog extends ComponentDialog {
     return step.replaceDialog(FILL, { ...state, draft: { ...state.draft, [key]: value } });
   }
 
+  /** A submitted card: every missing field at once, or the card again with each problem beside its field. */
+  private storeForm(
+    context: TurnContext,
+    state: RegistrationState,
+    submitted: Record<string, unknown>,
+  ): RegistrationState {
+    const inputs = missingInputs(state.draft, state.serialMissing === true);
+    const checked = checkForm(submitted, inputs, {
+      validators: this.deps.validators,
+      words: this.words(context),
+      context,
+      now: this.deps.now(),
+    });
+    if (!checked.ok) return { ...state, formRetry: { values: checked.values, errors: checked.errors } };
+    return {
+      ...state,
+      draft: { ...state.draft, ...checked.draft },
+      draftId: randomUUID(),
+      ...(checked.serialMissing ? { serialMissing: true } : {}),
+    };
+  }
+
+  private faultLabels(words: Words): Record<FaultCategory, string> {
+    return Object.fromEntries(
+      FAULT_CATEGORIES.map((category) => [category, words.text(FAULT_LABELS[category])]),
+    ) as Record<FaultCategory, string>;
+  }
+
+  /**
+   * Puts what a message carried into the draft: empty fields are filled, filled ones change only
+   * when the message corrects them ("actually…", "not…") or answers the question asked. Says what
+   * was understood ("U2W Plus, bought 4 Sep 2025 on Amazon — got it") and why a value was refused.
+   */
+  private async fill(
+    context: TurnContext,
+    state: RegistrationState,
+    slots: ExtractedSlots,
+    asked: SlotName | undefined,
+    text?: string,
+  ): Promise<RegistrationState> {
+    const words = this.words(context);
+    const draft: Draft = { ...state.draft };
+    let serialMissing = state.serialMissing;
+    const understood: string[] = [];
+    const problems: string[] = [];
+    const may = (slot: SlotName, keys: readonly DraftKey[]): boolean =>
+      slots.correction === true ||
+      asked === slot ||
+      keys.every((key) => draft[key] === undefined || draft[key] === '');
+    for (const slot of slots.change ?? []) for (const key of KEYS_OF[slot]) delete draft[key];
+    if (slots.productId && (may('product', ['productId']) || slots.productId === draft.productId)) {
+      draft.productId = slots.productId;
+      understood.push(this.deps.catalogue.get(slots.productId)?.name ?? slots.productId);
+    }
+    if (slots.serialNumber && may('serial', ['serialNumber'])) {
+      draft.serialNumber = slots.serialNumber;
+      serialMissing = undefined;
+      understood.push(words.text('registration.gotSerial', { serial: slots.serialNumber }));
+    } else if (slots.noSerial && !draft.serialNumber) {
+      draft.serialNumber = '';
+      serialMissing = true;
+      await this.deps.renderer.say(context, words.text('registration.noSerial'));
+    }
+    if (slots.dateAmbiguous && (asked === 'purchaseDate' || draft.purchaseDate === undefined)) {
+      problems.push(words.text('validation.dateAmbiguous'));
+    } else if (slots.purchaseDate && may('purchaseDate', ['purchaseDate'])) {
+      const today = calendarDateOf(this.deps.now(), SERVICE_TIME_ZONE);
+      const date = slots.purchaseDate.date;
+      if (date > today) problems.push(words.text('validation.dateInFuture'));
+      else if (date < EARLIEST_PURCHASE_DATE) problems.push(words.text('validation.dateTooEarly'));
+      else {
+        draft.purchaseDate = date;
+        understood.push(words.text('registration.gotDate', { date: formatDateInWords(date) }));
+      }
+    }
+    if (slots.purchasedFrom && may('shop', ['purchasedFrom'])) {
+      draft.purchasedFrom = slots.purchasedFrom;
+      understood.push(words.text('registration.gotShop', { shop: slots.purchasedFrom }));
+    }
+    if (slots.orderNumber && may('orderNumber', ['orderNumber'])) {
+      draft.orderNumber = slots.orderNumber;
+      understood.push(words.text('registration.gotOrder', { order: slots.orderNumber }));
+    }
+    if (slots.faultCategory && may('fault', ['faultCategory'])) draft.faultCategory = slots.faultCategory;
+    if (slots.faultDescription && may('fault', ['faultDescription'])) {
+      draft.faultDescription = slots.faultDescription;
+      understood.push(`"${slots.faultDescription}"`);
+    }
+    if (slots.name && may('name', ['name'])) {
+      draft.name = slots.name;
+      understood.push(slots.name);
+    }
+    if (slots.phone && may('phone', ['phone'])) {
+      draft.phone = slots.phone;
+      understood.push(slots.phone);
+    }
+    if (slots.email && may('email', ['email'])) {
+      draft.email = slots.email;
+      understood.push(slots.email);
+    }
+    if (slots.address && may('address', ['line1'])) {
+      const address = slots.address;
+      Object.assign(draft, {
+        line1: address.line1,
+        line2: address.line2 ?? '',
+        city: address.city,
+        region: address.region ?? '',
+        postalCode: address.postalCode,
+        country: address.country,
+      } satisfies Draft);
+      understood.push(
+        [address.line1, address.line2, address.city, address.region, address.postalCode, address.country]
+          .filter((part) => part)
+          .join(', '),
+      );
+    } else if (slots.addressProblem) {
+      problems.push(words.text(ADDRESS_PROBLEMS[slots.addressProblem]));
+    }
+    // A plain answer to the question asked is not read back unless it was rewritten (a phone, a date).
+    const plainAnswer =
+      understood.length === 1 &&
+      asked !== undefined &&
+      text !== undefined &&
+      understood[0].includes(text.trim());
+    if (understood.length > 0 && !plainAnswer)
+      await this.deps.renderer.say(
+        context,
+        words.text('registration.understood', { facts: understood.join(', ') }),
+      );
+    for (const problem of problems) await this.deps.renderer.say(context, problem);
+    const changed = JSON.stringify(draft) !== JSON.stringify(state.draft);
+    return {
+      ...state,
+      draft,
+      ...(serialMissing ? { serialMissing } : { serialMissing: undefined }),
+      // Changed details are a new submission: the ticket service refuses a reused key with other data.
+      ...(changed ? { draftId: randomUUID() } : {}),
+    };
+  }
+
   private async showSummary(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
     const words = this.words(step.context);
     return step.beginDialog(ASK_DIALOG, {
       prompt: words.text('registration.summaryPrompt'),
       summary: this.summaryView(words, step.options, (await this.deps.photos.pending(step.context)).length),
       choices: summaryChoices(words),
+      extract: { ...(step.options.draft.country ? { country: step.options.draft.country } : {}) },
     } satisfies AskSpec);
   }
 
   private async decide(step: WaterfallStepContext<RegistrationState>): Promise<DialogTurnResult> {
-    const choice = (step.result as AskResult).choice;
+    const answer = step.result as AskResult;
+    const choice = answer.choice;
     const words = this.words(step.context);
+    if (answer.slots) {
+      // A correction typed at the summary: every value in it replaces the old one; a new submission.
+      const corrected = await this.fill(
+        step.context,
+        step.options,
+        { ...answer.slots, correction: true },
+        undefined,
+      );
+      return step.replaceDialog(FILL, { ...corrected, draftId: randomUUID() });
+    }
     if (choice === 'cancel') {
       await this.deps.renderer.say(step.context, words.text('registration.cancelled'));
       return step.endDialog({} satisfies ChildResult);
@@ -483,7 +745,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
     return {
       product: {
         productId: need('productId'),
-        serialNumber: need('serialNumber'),
+        ...(state.serialMissing ? { serialMissing: true } : { serialNumber: need('serialNumber') }),
         purchaseDate: need('purchaseDate'),
         purchasedFrom: need('purchasedFrom'),
         ...(orderNumber ? { orderNumber } : {}),
@@ -523,7 +785,10 @@ export class RepairRegistrationDialog extends ComponentDialog {
     const faultLabel = FAULT_LABELS[(draft.faultCategory ?? 'other') as FaultCategory];
     const facts = [
       { label: words.text('registration.factProduct'), value: product?.name ?? draft.productId ?? '' },
-      { label: words.text('registration.factSerialNumber'), value: draft.serialNumber ?? '' },
+      {
+        label: words.text('registration.factSerialNumber'),
+        value: state.serialMissing ? words.text('registration.factNoSerial') : (draft.serialNumber ?? ''),
+      },
       {
         label: words.text('registration.factPurchaseDate'),
         value: draft.purchaseDate ? formatDateInWords(draft.purchaseDate) : '',
@@ -562,16 +827,38 @@ export class RepairRegistrationDialog extends ComponentDialog {
 
   private question(context: TurnContext, key: DraftKey, state: RegistrationState): AskSpec {
     const words = this.words(context);
+    const asked = SLOT_OF[key];
+    const country = state.draft.country;
+    const extract = { ...(asked ? { asked } : {}), ...(country ? { country } : {}) };
     const field = (name: FieldName, prompt: string, extra: Partial<AskSpec> = {}): AskSpec => ({
       prompt,
       field: name,
+      extract,
       ...extra,
     });
     switch (key) {
       case 'productId':
         return field('productModel', words.text('registration.askProduct'));
       case 'serialNumber':
-        return field('serialNumber', words.text('registration.askSerialNumber'));
+        return field('serialNumber', words.text('registration.askSerialNumber'), {
+          choices: [
+            {
+              value: 'noSerial',
+              label: words.text('registration.noSerialChoice'),
+              synonyms: [
+                "don't have it",
+                'dont have it',
+                "i don't have it",
+                "i don't have one",
+                "can't find it",
+                'cant find it',
+                'none',
+                'no',
+                "i don't know",
+              ],
+            },
+          ],
+        });
       case 'purchaseDate':
         return field('purchaseDate', words.text('registration.askPurchaseDate'));
       case 'purchasedFrom':
@@ -581,7 +868,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
           choices: [skipChoice(words)],
         });
       case 'faultCategory':
-        return { prompt: words.text('registration.askFaultCategory'), choices: faultChoices(words) };
+        return { prompt: words.text('registration.askFaultCategory'), choices: faultChoices(words), extract };
       case 'faultDescription': {
         const summary = state.prefill.faultSummary;
         if (summary) {
@@ -623,7 +910,7 @@ export class RepairRegistrationDialog extends ComponentDialog {
       case 'email':
         return field('email', words.text('registration.askEmail'));
       case 'line1':
-        return field('addressLine1', words.text('registration.askAddressLine1'), { freeForm: true });
+        return field('addressLine1', words.text('registration.askAddress'), { freeForm: true });
       case 'line2':
         return field('addressLine2', words.text('registration.askAddressLine2'), {
           freeForm: true,

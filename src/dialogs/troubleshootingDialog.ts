@@ -38,6 +38,8 @@ interface WalkState {
   knownIssues: string[];
   /** Steps the customer tried that did not help, for the repair ticket. */
   tried: string[];
+  /** The customer's first message (it may carry the details a repair registration needs). */
+  firstText?: string;
 }
 
 /** What the walk is waiting for an answer to (kept in the waterfall's values between turns). */
@@ -130,6 +132,9 @@ export class TroubleshootingDialog extends ComponentDialog {
 
   private async askSymptom(step: WaterfallStepContext<TroubleshootingOptions>): Promise<DialogTurnResult> {
     const options = step.options ?? {};
+    // The message that started troubleshooting: a repair registration after it reads its details.
+    const firstText = step.context.activity.text;
+    if (firstText) setupValues(step).firstText = firstText;
     if (options.symptom) return step.next({ choice: options.symptom, text: '' } satisfies AskResult);
     const choices = this.deps.troubleshooting.all().map((tree) => ({
       value: tree.symptom,
@@ -198,6 +203,7 @@ export class TroubleshootingDialog extends ComponentDialog {
       nodeId: tree.definition.start,
       knownIssues: tree.knownIssuesFor(facts).map((issue) => issue.id),
       tried: [],
+      ...(setupValues(step).firstText ? { firstText: setupValues(step).firstText } : {}),
     };
     return step.replaceDialog(WALK, state);
   }
@@ -304,6 +310,7 @@ export class TroubleshootingDialog extends ComponentDialog {
           faultCategory: state.symptom,
           faultSummary: tree.definition.faultSummary,
           troubleshootingTried: state.tried,
+          ...(state.firstText ? { earlierText: state.firstText } : {}),
         };
         return step.endDialog({ then: { type: 'register', prefill } } satisfies ChildResult);
       }
@@ -368,7 +375,7 @@ export class TroubleshootingDialog extends ComponentDialog {
 }
 
 const setupValues = (step: WaterfallStepContext<TroubleshootingOptions>) =>
-  stepValues<{ symptom: Symptom; facts: TroubleshootingFacts }>(step);
+  stepValues<{ symptom: Symptom; facts: TroubleshootingFacts; firstText?: string }>(step);
 const walkValues = (step: WaterfallStepContext<WalkState>) => stepValues<{ pending: Pending }>(step);
 
 function isSymptom(value: unknown): value is Symptom {

@@ -72,7 +72,12 @@ const rows: Row[] = [
   ['ticketNumber', '12345', { reason: /starts with CK-/ }],
   ['carMake', 'my vw golf', { value: 'Volkswagen' }],
   ['carMake', 'Mercedes', { value: 'Mercedes-Benz' }],
-  ['carMake', 'Trabant', { value: 'Trabant' }],
+  ['carMake', 'REFUND!!!', { reason: /car's make/ }],
+  ['serialNumber', 'like i said 3 months ago', { reason: /serial number/ }],
+  ['serialNumber', 'ok found it on the bottom, U2WP22C118834', { value: 'U2WP22C118834' }],
+  ['name', 'I already gave you that above', { reason: /full name/ }],
+  ['city', 'skip', { reason: /town or city/ }],
+  ['addressLine2', 'i just gave you the whole address', { reason: /200 characters/ }],
 ];
 
 describe('FieldValidators', () => {

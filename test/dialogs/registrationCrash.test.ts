@@ -15,12 +15,7 @@ const ANSWERS = [
   'Jane Doe',
   '+1 415 555 0100',
   'jane@example.com',
-  '500 Market Street',
-  'skip',
-  'San Francisco',
-  'CA',
-  '94105',
-  'United States',
+  '500 Market Street, San Francisco, CA 94105, United States',
 ];
 
 /**

@@ -19,12 +19,11 @@ const FIELDS: ReadonlyArray<{ name: string; prompt: RegExp; answer: string }> = 
   { name: 'name', prompt: /full name/, answer: 'Jane Doe' },
   { name: 'mobile number', prompt: /mobile number, with the country code/, answer: '+1 415 555 0100' },
   { name: 'e-mail', prompt: /e-mail address/, answer: 'jane@example.com' },
-  { name: 'street', prompt: /street and house number/, answer: '500 Market Street' },
-  { name: 'address line 2', prompt: /Apartment, suite or building/, answer: 'Apt 4' },
-  { name: 'city', prompt: /Town or city\?/, answer: 'San Francisco' },
-  { name: 'region', prompt: /State, province or region\?/, answer: 'CA' },
-  { name: 'postal code', prompt: /Postal code/, answer: '94105' },
-  { name: 'country', prompt: /And the country\?/, answer: 'United States' },
+  {
+    name: 'address',
+    prompt: /whole address as you'd write it on a parcel/,
+    answer: '500 Market Street\nApt 4\nSan Francisco, CA 94105\nUnited States',
+  },
 ];
 
 async function startRegistration(chat: TestChat): Promise<string> {
@@ -69,8 +68,8 @@ describe('Repair registration dialog', () => {
       assert.match(reply, field.prompt, `asks for the ${field.name}`);
       reply = await chat.say(field.answer);
     }
-    assert.match(reply, /And the country\?/);
-    const summary = (await chat.send('United States')).at(-1)!;
+    assert.match(reply, /whole address/);
+    const summary = (await chat.send(FIELDS.at(-1)!.answer)).at(-1)!;
     const card = summary.card;
     assert.ok(card, 'web chat gets an Adaptive Card');
     assert.match(
@@ -120,8 +119,9 @@ describe('Repair registration dialog', () => {
     ['name', '12345', /full name/],
     ['mobile number', '415 555 0100', /add your country code/],
     ['e-mail', 'jane.example.com', /doesn't look like an e-mail address/],
-    ['postal code', 'none', /postal code \(ZIP code\)/],
-    ['country', 'Atlantis', /don't recognise that country/],
+    ['address', '500 Market Street, San Francisco 94105', /couldn't find the country/],
+    ['address', '12 rue de la Paix, Paris 123, France', /valid postal code for that country/],
+    ['address', 'skip', /write the whole address/],
   ];
   for (const [field, answer, reason] of invalid) {
     it(`when the ${field} answer is "${answer}", it explains what is needed and asks again`, async () => {
@@ -145,13 +145,8 @@ describe('Repair registration dialog', () => {
       'Jane Doe',
       '+1 415 555 0100',
       'jane@example.com',
-      '500 Market Street',
     ]);
-    assert.match(await chat.say('skip'), /Town or city/);
-    await chat.say('Springfield');
-    await chat.say('skip');
-    await chat.say('62701');
-    const summary = await chat.say('USA');
+    const summary = await chat.say('500 Market Street, Springfield 62701, USA');
     assert.match(
       summary,
       /Order number: none[\s\S]*Return address: 500 Market Street, Springfield, 62701, United States/,
@@ -166,7 +161,7 @@ describe('Repair registration dialog', () => {
     const third = (await chat.send('not telling')).at(-1)!;
     assert.match(third.text, /doesn't look like an e-mail address[\s\S]*a person from our team can help/);
     assert.deepEqual(third.buttons, ['Talk to a person']);
-    assert.match(await chat.say('jane@example.com'), /street and house number/);
+    assert.match(await chat.say('jane@example.com'), /whole address/);
   });
 
   it('when details are changed at the summary, only those are asked again and the ticket has the new values', async () => {
@@ -191,9 +186,11 @@ describe('Repair registration dialog', () => {
     assert.match(await chat.say('CK4A2025999'), /Serial number: CK4A2025999/);
 
     await chat.say('edit');
-    assert.match(await chat.say('Return address'), /street and house number/);
-    await chat.answers(['Unter den Linden 1', 'skip', 'Berlin', 'skip', '10117']);
-    assert.match(await chat.say('Germany'), /Return address: Unter den Linden 1, Berlin, 10117, Germany/);
+    assert.match(await chat.say('Return address'), /whole address/);
+    assert.match(
+      await chat.say('Unter den Linden 1\n10117 Berlin\nGermany'),
+      /Return address: Unter den Linden 1, Berlin, 10117, Germany/,
+    );
 
     await chat.say('change');
     assert.match(await chat.say('Problem'), /What kind of fault is it\?/);

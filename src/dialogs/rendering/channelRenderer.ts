@@ -15,7 +15,32 @@ export interface SummaryView {
   facts: ReadonlyArray<{ label: string; value: string }>;
 }
 
+/** A form of several inputs (web chat: one Adaptive Card); the submit sends `{ form: id, …values }`. */
+export interface FormView {
+  id: string;
+  title: string;
+  submitLabel: string;
+  fields: ReadonlyArray<FormField>;
+}
+
+export interface FormField {
+  id: string;
+  label: string;
+  kind: 'text' | 'multiline' | 'date' | 'choice' | 'toggle';
+  value?: string;
+  placeholder?: string;
+  choices?: ReadonlyArray<{ title: string; value: string }>;
+  /** Shown next to the field, after a submit that was refused. */
+  error?: string;
+}
+
 const SMS_CHANNEL = 'sms';
+const WEB_CHAT_CHANNELS = new Set(['directline', 'webchat', 'emulator']);
+
+/** Channels that render Adaptive Card inputs (Web Chat over Direct Line). */
+export function isWebChat(context: TurnContext): boolean {
+  return WEB_CHAT_CHANNELS.has(context.activity.channelId);
+}
 const SMS_BUFFER = Symbol('smsReplyBuffer');
 
 export function isSms(context: TurnContext): boolean {
@@ -95,6 +120,27 @@ export class ChannelRenderer {
     await context.sendActivity(activity);
   }
 
+  /** A form: one Adaptive Card with an input per field and its error next to it (web chat only). */
+  async form(context: TurnContext, view: FormView, text: string): Promise<void> {
+    if (isSms(context)) {
+      await this.ask(context, text);
+      return;
+    }
+    const body: Array<Record<string, unknown>> = [
+      { type: 'TextBlock', text: view.title, weight: 'Bolder', size: 'Medium', wrap: true },
+    ];
+    for (const field of view.fields) body.push(...formInput(field));
+    const card = CardFactory.adaptiveCard({
+      type: 'AdaptiveCard',
+      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+      version: '1.3',
+      fallbackText: text,
+      body,
+      actions: [{ type: 'Action.Submit', title: view.submitLabel, data: { form: view.id } }],
+    });
+    await context.sendActivity(MessageFactory.attachment(card, text));
+  }
+
   /** Sends what SMS has buffered this turn; called before a question and at the end of every turn. */
   async flush(context: TurnContext): Promise<void> {
     const pending = context.turnState.get<string[] | undefined>(SMS_BUFFER);
@@ -124,4 +170,35 @@ function smsChoiceList(words: Words, choices: readonly ChoiceSpec[]): string {
   if (choices.length === 2)
     return `\n${words.text('ask.smsTwoOptions', { first: choices[0]?.label ?? '', second: choices[1]?.label ?? '' })}`;
   return `\n${choices.map((choice, index) => `${index + 1}. ${choice.label}`).join('\n')}\n${words.text('ask.smsOptions')}`;
+}
+
+function formInput(field: FormField): Array<Record<string, unknown>> {
+  const common = { id: field.id, label: field.label, ...(field.value ? { value: field.value } : {}) };
+  let input: Record<string, unknown>;
+  switch (field.kind) {
+    case 'choice':
+      input = {
+        type: 'Input.ChoiceSet',
+        ...common,
+        style: 'compact',
+        choices: (field.choices ?? []).map((choice) => ({ title: choice.title, value: choice.value })),
+      };
+      break;
+    case 'date':
+      input = { type: 'Input.Date', ...common };
+      break;
+    case 'toggle':
+      input = { type: 'Input.Toggle', id: field.id, title: field.label, valueOn: 'true', valueOff: 'false' };
+      break;
+    default:
+      input = {
+        type: 'Input.Text',
+        ...common,
+        ...(field.kind === 'multiline' ? { isMultiline: true } : {}),
+        ...(field.placeholder ? { placeholder: field.placeholder } : {}),
+      };
+  }
+  return field.error
+    ? [input, { type: 'TextBlock', text: field.error, color: 'Attention', size: 'Small', wrap: true }]
+    : [input];
 }

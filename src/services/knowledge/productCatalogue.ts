@@ -12,6 +12,18 @@ const productSchema = z.object({
   requires: z.string().min(1),
   warrantyMonths: z.number().int().positive(),
   aliases: z.array(z.string().min(1)).min(1),
+  /** How this family's serial numbers look (a regular expression over the upper-cased serial). */
+  serialPattern: z
+    .string()
+    .refine((pattern) => {
+      try {
+        new RegExp(pattern);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a valid regular expression')
+    .optional(),
 });
 
 const catalogueFileSchema = z.object({

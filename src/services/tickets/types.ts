@@ -86,22 +86,33 @@ export const mailingAddressSchema = postalAddressSchema.extend({
 });
 export type MailingAddress = z.infer<typeof mailingAddressSchema>;
 
-export const productInputSchema = z.strictObject({
-  /** An id from the product catalogue (src/services/knowledge/data/products.json), e.g. 'cpc200-ccpa'. */
-  productId: z.string().trim().toLowerCase().min(1).max(60),
-  serialNumber: z
-    .string()
-    .trim()
-    .toUpperCase()
-    .regex(/^[A-Z0-9][A-Z0-9-]{2,39}$/, 'must be 3 to 40 letters, digits or dashes, as printed on the label'),
-  purchaseDate: calendarDateSchema,
-  /** Shop or marketplace, e.g. "Amazon US", "carlinkit.com". */
-  purchasedFrom: text(100),
-  orderNumber: text(64).optional(),
-  faultCategory: z.enum(FAULT_CATEGORIES),
-  faultDescription: text(2000, 5),
-  troubleshootingTried: z.array(text(300)).max(30).default([]),
-});
+export const productInputSchema = z
+  .strictObject({
+    /** An id from the product catalogue (src/services/knowledge/data/products.json), e.g. 'cpc200-ccpa'. */
+    productId: z.string().trim().toLowerCase().min(1).max(60),
+    serialNumber: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .regex(
+        /^[A-Z0-9][A-Z0-9-]{2,39}$/,
+        'must be 3 to 40 letters, digits or dashes, as printed on the label',
+      )
+      .optional(),
+    /** The customer has no serial number (label lost or unreadable): the team looks for it. */
+    serialMissing: z.boolean().optional(),
+    purchaseDate: calendarDateSchema,
+    /** Shop or marketplace, e.g. "Amazon US", "carlinkit.com". */
+    purchasedFrom: text(100),
+    orderNumber: text(64).optional(),
+    faultCategory: z.enum(FAULT_CATEGORIES),
+    faultDescription: text(2000, 5),
+    troubleshootingTried: z.array(text(300)).max(30).default([]),
+  })
+  .refine((product) => product.serialNumber !== undefined || product.serialMissing === true, {
+    message: 'a serial number is required unless serialMissing is true',
+    path: ['serialNumber'],
+  });
 export type ProductInput = z.input<typeof productInputSchema>;
 
 export const customerInputSchema = z.strictObject({
@@ -274,7 +285,9 @@ export interface TicketProduct {
   productId: string;
   name: string;
   model: string;
-  serialNumber: string;
+  serialNumber?: string;
+  /** Registered without a serial number: the team looks for it (photo of the label or the device). */
+  serialMissing?: boolean;
   purchaseDate: string;
   purchasedFrom: string;
   orderNumber?: string;
