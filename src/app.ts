@@ -34,6 +34,10 @@ import { ticketRoutes } from './bot/routes/ticketRoutes';
 import { agentRoutes } from './bot/routes/agentRoutes';
 import { AgentAccounts } from './services/agents/agentAccounts';
 import { AgentSessions } from './services/agents/agentSessions';
+import { HandoffService } from './services/handoff/handoffService';
+import { HandoffDelivery } from './bot/handoffDelivery';
+import { SMS_CHANNEL_ID } from './bot/adapters/twilioSms/smsActivity';
+import { CHANNEL_ID as DIRECTLINE_CHANNEL_ID } from './bot/adapters/directLine/directLineService';
 
 export interface AppOptions {
   logger: Logger;
@@ -52,6 +56,11 @@ export interface Worker {
 
 export interface App {
   readonly server: Server;
+  /**
+   * Agent takeover: the queue, claims, relay and transcripts (src/services/handoff). The agent
+   * console's routes and socket use it; its workers (event bus poll, queue timeout) run with the app's.
+   */
+  readonly handoff: HandoffService;
   readonly database: Database;
   readonly inFlight: InFlightRequests;
   /** Listens on config.http (or the given port) and starts the workers; resolves with the bound address. */
@@ -146,6 +155,23 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       canSend: () => smsConfigured,
       clock: { now: options.now ?? (() => new Date()) },
     });
+    // Agent names for transfers: the accounts are built with the agent routes below.
+    const directory: { accounts?: AgentAccounts } = {};
+    // Agent takeover: the queue and the relay, with the store as the bus between instances.
+    const handoff = new HandoffService({
+      connection: database.connection,
+      settings: {
+        hours: config.handoff.hours,
+        queueTimeoutMinutes: config.handoff.queueTimeoutMinutes,
+        eventPollMs: config.handoff.eventPollMs,
+        instanceId: config.instanceId,
+        transcriptDays: config.retention.transcriptDays,
+      },
+      logger: logger.child({ component: 'handoff' }),
+      ...(options.now ? { clock: { now: options.now } } : {}),
+      agentNames: async (agentId) => (await directory.accounts?.get(agentId))?.name,
+    });
+    await handoff.init();
     const { bot, onTurnError } = SupportBot.create({
       phoneConfirmation,
       storage,
@@ -156,6 +182,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       troubleshooting: TroubleshootingLibrary.load({ catalogue }),
       tickets: customerTickets,
       ratings: new SatisfactionRatings(database.connection),
+      handoffService: handoff,
       logger: logger.child({ component: 'bot' }),
       ...(options.now ? { now: options.now } : {}),
     });
@@ -181,6 +208,20 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         owner: config.instanceId,
       },
     });
+    handoff.bindDelivery(
+      new HandoffDelivery({
+        adapter,
+        appId: config.botAuth.MicrosoftAppId ?? '',
+        canReach: (channelId, serviceUrl) =>
+          channelId === SMS_CHANNEL_ID
+            ? sms.configured
+            : channelId === DIRECTLINE_CHANNEL_ID
+              ? webChat.canReach(serviceUrl)
+              : true,
+        resume: (context, handoffId, askRating) => bot.resumeAfterHandoff(context, handoffId, askRating),
+      }),
+    );
+    workers.push({ name: 'handoff', start: () => handoff.start(), stop: () => handoff.stop() });
     smsSender = sms.sender;
     smsConfigured = sms.configured;
     registrars.push(sms.registrar);
@@ -210,6 +251,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     });
     await agentSessions.init();
     await agentAccounts.init();
+    directory.accounts = agentAccounts;
     registrars.push(
       agentRoutes({
         accounts: agentAccounts,
@@ -238,6 +280,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     let stopping: Promise<void> | undefined;
     return {
       server,
+      handoff,
       database,
       inFlight,
       async listen(port = config.http.port, host = config.http.host): Promise<AddressInfo> {

@@ -1,7 +1,9 @@
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { SupportHours } from './services/handoff/supportHours';
 
 /** Empty strings in the environment mean "not set": `.env` files and CI often export `VAR=`. */
 const optionalString = z
@@ -103,6 +105,10 @@ const environmentSchema = z
       )
       .pipe(z.array(isoDate)),
     TURNAROUND_BUSINESS_DAYS: positiveInt.default(14),
+    SUPPORT_HOURS: z.string().trim().default(''),
+    SUPPORT_TIMEZONE: z.string().trim().default('UTC'),
+    HANDOFF_QUEUE_TIMEOUT_MINUTES: positiveInt.default(10),
+    HANDOFF_EVENT_POLL_MS: positiveInt.default(100),
     NOTIFICATION_POLL_INTERVAL_MS: positiveInt.default(1_000),
     NOTIFICATION_MAX_ATTEMPTS: positiveInt.default(12),
     INSTANCE_ID: optionalString.pipe(
@@ -179,6 +185,19 @@ const environmentSchema = z
     SMS_CONFIRM_NEW_NUMBERS: z.enum(['code', 'off']).default('code'),
   })
   .superRefine((env, ctx) => {
+    try {
+      SupportHours.parse(env.SUPPORT_HOURS, env.SUPPORT_TIMEZONE || 'UTC');
+    } catch (error) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [
+          env.SUPPORT_TIMEZONE && !IANAZone.isValidZone(env.SUPPORT_TIMEZONE)
+            ? 'SUPPORT_TIMEZONE'
+            : 'SUPPORT_HOURS',
+        ],
+        message: (error as Error).message,
+      });
+    }
     if (env.MicrosoftAppId && !env.MicrosoftAppPassword && env.MicrosoftAppType !== 'UserAssignedMSI') {
       ctx.addIssue({
         code: 'custom',
@@ -291,6 +310,15 @@ export interface AppConfig {
   readonly repairs: { readonly holidays: readonly string[]; readonly turnaroundBusinessDays: number };
   /** Customer notifications (the tickets' outbox): how often to poll, and attempts before one is marked failed. */
   readonly notifications: { readonly pollIntervalMs: number; readonly maxAttempts: number };
+  /**
+   * Agent takeover: when the team answers (empty SUPPORT_HOURS: always), how long a customer waits
+   * before the bot offers to carry on or take a message, how often instances poll the handoff bus.
+   */
+  readonly handoff: {
+    readonly hours: SupportHours;
+    readonly queueTimeoutMinutes: number;
+    readonly eventPollMs: number;
+  };
   /**
    * This process's name on the work it leases (outbox claims). Unique among live instances and the
    * same after a restart, so a restarted instance takes its own unfinished work back at once.
@@ -425,6 +453,11 @@ export function loadConfig(
     backoffice: { token: env.BACKOFFICE_TOKEN },
     agentSessions: { idleMinutes: env.AGENT_SESSION_IDLE_MINUTES, maxHours: env.AGENT_SESSION_MAX_HOURS },
     repairs: { holidays: env.REPAIR_HOLIDAYS, turnaroundBusinessDays: env.TURNAROUND_BUSINESS_DAYS },
+    handoff: {
+      hours: SupportHours.parse(env.SUPPORT_HOURS, env.SUPPORT_TIMEZONE || 'UTC'),
+      queueTimeoutMinutes: env.HANDOFF_QUEUE_TIMEOUT_MINUTES,
+      eventPollMs: env.HANDOFF_EVENT_POLL_MS,
+    },
     notifications: {
       pollIntervalMs: env.NOTIFICATION_POLL_INTERVAL_MS,
       maxAttempts: env.NOTIFICATION_MAX_ATTEMPTS,

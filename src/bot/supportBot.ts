@@ -13,6 +13,9 @@ import type { LanguageSupport } from '../dialogs/otherLanguageDialog';
 import { loadLanguageWording } from '../dialogs/wording/languageWording';
 import { LanguageDetector } from '../services/language/languageDetector';
 import { TranslatedFaq } from '../services/language/translatedFaq';
+import { QueueHandoff } from '../dialogs/queueHandoff';
+import type { HandoffService } from '../services/handoff/handoffService';
+import { HandoffRelay } from './handoffRelay';
 import { CustomerPhotos, type PendingPhotos } from '../dialogs/customerPhotos';
 import { FieldValidators } from '../dialogs/fieldValidators';
 import { MAIN_DIALOG, MainDialog, type MainOptions } from '../dialogs/mainDialog';
@@ -55,6 +58,11 @@ export interface SupportBotOptions {
   now?: () => Date;
   /** One-time codes for typed mobile numbers (see PhoneConfirmer). */
   phoneConfirmation?: PhoneConfirmer;
+  /**
+   * Agent takeover: "talk to a person" queues the conversation, every message is recorded, and a
+   * handed-off conversation's messages go to the agent instead of the dialogs. Unset: `handoff`.
+   */
+  handoffService?: HandoffService;
 }
 
 export interface SupportBotDeps {
@@ -62,6 +70,7 @@ export interface SupportBotDeps {
   userState: UserState;
   mainDialog: MainDialog;
   renderer: ChannelRenderer;
+  relay?: HandoffRelay;
 }
 
 /**
@@ -80,7 +89,15 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
     this.dialogs = new DialogSet(this.dialogState).add(deps.mainDialog);
 
     this.onMessage(async (context, next) => {
+      // Recorded before the turn acknowledges it; while handed off, it goes to the person instead.
+      const outcome = deps.relay ? await deps.relay.onMessage(context) : 'bot';
+      if (outcome === 'relayed') return next();
       const dc = await this.dialogs.createContext(context);
+      if (outcome === 'cancelled') {
+        await dc.cancelAllDialogs();
+        await dc.beginDialog(MAIN_DIALOG, { text: '' } satisfies MainOptions);
+        return next();
+      }
       const result = await dc.continueDialog();
       if (result.status === DialogTurnStatus.empty) {
         await dc.beginDialog(MAIN_DIALOG, { text: context.activity.text ?? '' } satisfies MainOptions);
@@ -91,7 +108,8 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
     this.onMembersAdded(async (context, next) => {
       const botId = context.activity.recipient?.id;
       const customerJoined = (context.activity.membersAdded ?? []).some((member) => member.id !== botId);
-      if (customerJoined) {
+      // A customer reconnecting to a conversation a person has must not get the bot's welcome.
+      if (customerJoined && !(deps.relay && (await deps.relay.isHandedOff(context)))) {
         const dc = await this.dialogs.createContext(context);
         // A reconnecting web chat sends membersAdded again: don't restart a conversation in progress.
         if (!dc.activeDialog) await dc.beginDialog(MAIN_DIALOG, { welcome: true } satisfies MainOptions);
@@ -137,6 +155,19 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       const faq = languages.faq.get(language);
       return language === 'en' || !words || !faq ? undefined : `${words.text('noAgentYet')} ${faq.contact}`;
     };
+    const service = options.handoffService;
+    const handoff =
+      options.handoff ??
+      (service
+        ? new QueueHandoff({
+            queue: service,
+            renderer,
+            wording,
+            contact: options.faq.contact,
+            describeTime: (at) => service.settings.hours.describe(at),
+            logger: options.logger,
+          })
+        : new ContactTeamHandoff(renderer, options.faq.contact, wording, contactInCustomerLanguage));
     const deps: SupportDialogDeps = {
       recognizer: options.recognizer,
       catalogue: options.catalogue,
@@ -147,9 +178,7 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       renderer,
       tickets: options.tickets,
       ratings: options.ratings,
-      handoff:
-        options.handoff ??
-        new ContactTeamHandoff(renderer, options.faq.contact, wording, contactInCustomerLanguage),
+      handoff,
       languages,
       customerMemory: userState.createProperty<CustomerMemory>('customerMemory'),
       photos: new CustomerPhotos(conversationState.createProperty<PendingPhotos>('pendingPhotos'), now),
@@ -157,20 +186,52 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       now,
       ...(options.phoneConfirmation ? { phoneConfirmation: options.phoneConfirmation } : {}),
     };
-    const bot = new SupportBot({ conversationState, userState, mainDialog: mainDialog(deps), renderer });
+    const relay = service
+      ? new HandoffRelay({ service, renderer, wording, logger: options.logger })
+      : undefined;
+    const bot = new SupportBot({
+      conversationState,
+      userState,
+      mainDialog: mainDialog(deps),
+      renderer,
+      ...(relay ? { relay } : {}),
+    });
     const onTurnError = createOnTurnError({ logger: options.logger, conversationState, renderer, wording });
     return { bot, onTurnError, conversationState };
   }
 
   /** Runs the turn's handlers, then sends what the SMS renderer held back and saves the state. */
   override async run(context: TurnContext): Promise<void> {
+    const said = this.deps.relay?.watch(context);
     await super.run(context);
+    await this.endTurn(context, said);
+  }
+
+  /**
+   * An agent handed the conversation back: the bot takes it up again in a proactive turn (the
+   * adapter's continueConversation) and asks how the help was, when `askRating`.
+   */
+  async resumeAfterHandoff(context: TurnContext, handoffId: string, askRating: boolean): Promise<void> {
+    const said = this.deps.relay?.watch(context);
+    const dc = await this.dialogs.createContext(context);
+    await dc.cancelAllDialogs();
+    if (askRating) {
+      await dc.beginDialog(MAIN_DIALOG, {
+        action: { type: 'rateHandoff', handoffId },
+      } satisfies MainOptions);
+    }
+    await this.endTurn(context, said);
+  }
+
+  private async endTurn(context: TurnContext, said: { flush(): Promise<void> } | undefined): Promise<void> {
     await this.deps.renderer.flush(context);
     // Together, so they share one write to the store (see StateWriteBatcher). The user state (recent
-    // ticket numbers) is kept even when the conversation's write loses to a concurrent turn.
+    // ticket numbers) is kept even when the conversation's write loses to a concurrent turn. The
+    // transcript lines of the bot's replies go alongside (they never fail the turn).
     await Promise.all([
       this.deps.conversationState.saveChanges(context, false),
       this.deps.userState.saveChanges(context, false),
+      said?.flush(),
     ]);
   }
 }

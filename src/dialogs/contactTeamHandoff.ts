@@ -1,5 +1,6 @@
 import type { TurnContext } from 'botbuilder';
 import type { ChannelRenderer } from './rendering/channelRenderer';
+import type { HandoffReason } from '../services/handoff/types';
 import type { HumanHandoff } from './ports';
 import { wordsFor, type DialogWording } from './wording/dialogWording';
 
@@ -16,7 +17,7 @@ export class ContactTeamHandoff implements HumanHandoff {
     private readonly inCustomerLanguage: (context: TurnContext) => string | undefined = () => undefined,
   ) {}
 
-  async request(context: TurnContext, reason: 'asked' | 'repeated_failures'): Promise<boolean> {
+  async request(context: TurnContext, reason: HandoffReason): Promise<boolean> {
     const translated = this.inCustomerLanguage(context);
     if (translated !== undefined) {
       await this.renderer.say(context, translated);

@@ -6,7 +6,9 @@ export type MainAction =
   | { type: 'troubleshoot'; symptom?: Symptom; productId?: string; carMake?: string }
   | { type: 'register'; prefill?: RegistrationPrefill; offerTroubleshootingFirst?: boolean }
   | { type: 'status'; ticketNumber?: string }
-  | { type: 'faqMenu' };
+  | { type: 'faqMenu' }
+  /** An agent handed the conversation back: ask for a rating of their help. */
+  | { type: 'rateHandoff'; handoffId: string };
 
 /** What troubleshooting already knows when it offers a repair ticket. */
 export interface RegistrationPrefill {

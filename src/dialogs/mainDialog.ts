@@ -14,6 +14,7 @@ import { ASK_DIALOG, AskDialog, type AskResult, type AskSpec } from './askDialog
 import { matchChoice, type ChoiceSpec } from './choices';
 import { exactCommand, type Command } from './commands';
 import { FAQ_DIALOG, FaqDialog } from './faqDialog';
+import { HANDOFF_RATING_DIALOG, HandoffRatingDialog, type HandoffRatingOptions } from './handoffRatingDialog';
 import { activeAsk, InterruptionDetector, type Interruption } from './interruptions';
 import type { ChildResult, MainAction } from './mainActions';
 import { hasIntentLabel, helpText, intentLabel, mainMenu } from './messages';
@@ -38,6 +39,8 @@ const MAIN_LOOP = 'main.loop';
 
 /** Below this, the bot asks "did you mean…" instead of acting on the recognizer's guess. */
 export const ROUTE_CONFIDENCE = 0.5;
+/** Messages not understood in a row before a person takes over. */
+export const MAX_MISSES = 2;
 /** Alternatives worth offering in "did you mean…". */
 const SUGGEST_CONFIDENCE = 0.15;
 
@@ -46,6 +49,8 @@ export interface MainOptions {
   text?: string;
   /** The conversation just opened (web chat): greet with the welcome message. */
   welcome?: boolean;
+  /** Start with this (e.g. the rating after an agent handed the conversation back). */
+  action?: MainAction;
 }
 
 interface LoopOptions {
@@ -58,6 +63,8 @@ interface LoopOptions {
   details?: Details;
   /** The message was in this other language: answer in it (OtherLanguageDialog). */
   otherLanguage?: OtherLanguageOptions;
+  /** Messages not understood in a row: at two, a person takes over. */
+  misses?: number;
 }
 
 /** Entities from the customer's message that pre-fill what the chosen flow would ask. */
@@ -99,6 +106,7 @@ export class MainDialog extends ComponentDialog {
     this.addDialog(new TicketStatusDialog(deps));
     this.addDialog(new FaqDialog(deps));
     this.addDialog(new OtherLanguageDialog(deps));
+    this.addDialog(new HandoffRatingDialog(deps));
     this.initialDialogId = MAIN_LOOP;
   }
 
@@ -107,6 +115,8 @@ export class MainDialog extends ComponentDialog {
     options?: MainOptions,
   ): Promise<DialogTurnResult> {
     if (options?.welcome) return innerDc.beginDialog(MAIN_LOOP, { prompt: 'welcome' } satisfies LoopOptions);
+    if (options?.action)
+      return innerDc.beginDialog(MAIN_LOOP, { action: options.action } satisfies LoopOptions);
     // A photo alone opens with the menu: its empty text routes there.
     await this.keepPhotos(innerDc);
     const { language, detected } = await this.deps.languages.conversation.observe(innerDc.context);
@@ -265,10 +275,8 @@ export class MainDialog extends ComponentDialog {
           step.options?.details ?? {},
         );
       }
-      if (input.choice === 'other') {
-        await this.deps.renderer.say(step.context, this.words(step.context).text('main.notUnderstood'));
-        return this.loop(step, 'first');
-      }
+      if (input.choice === 'other') return this.notUnderstood(step);
+      if (input.choice === 'agent') return this.handleCommand(step, 'agent');
       const action = menuAction(input.choice);
       if (action) return this.begin(step, action);
     }
@@ -293,10 +301,27 @@ export class MainDialog extends ComponentDialog {
       .map((candidate) => candidate.intent)
       .filter((intent, index, all) => all.indexOf(intent) === index)
       .slice(0, 3);
-    if (suggestions.length > 0)
-      return step.replaceDialog(MAIN_LOOP, { suggestions, details } satisfies LoopOptions);
+    if (suggestions.length > 0) {
+      const misses = step.options?.misses;
+      return step.replaceDialog(MAIN_LOOP, {
+        suggestions,
+        details,
+        ...(misses ? { misses } : {}),
+      } satisfies LoopOptions);
+    }
+    return this.notUnderstood(step);
+  }
+
+  /** Says so; the second time in a row, a person from the team takes over. */
+  private async notUnderstood(step: WaterfallStepContext<LoopOptions>): Promise<DialogTurnResult> {
+    const misses = (step.options?.misses ?? 0) + 1;
+    if (misses >= MAX_MISSES && (await this.deps.handoff.request(step.context, 'repeated_failures')))
+      return step.endDialog({ handedOff: true } satisfies ChildResult);
     await this.deps.renderer.say(step.context, this.words(step.context).text('main.notUnderstood'));
-    return this.loop(step, 'first');
+    return step.replaceDialog(MAIN_LOOP, {
+      prompt: 'first',
+      ...(misses < MAX_MISSES ? { misses } : {}),
+    } satisfies LoopOptions);
   }
 
   private async handleIntent(
@@ -338,8 +363,7 @@ export class MainDialog extends ComponentDialog {
         await this.deps.renderer.say(step.context, this.words(step.context).text('main.goodbye'));
         return step.endDialog();
       default:
-        await this.deps.renderer.say(step.context, this.words(step.context).text('main.notUnderstood'));
-        return this.loop(step, 'first');
+        return this.notUnderstood(step);
     }
   }
 
@@ -385,6 +409,10 @@ export class MainDialog extends ComponentDialog {
       }
       case 'faqMenu':
         return step.beginDialog(FAQ_DIALOG);
+      case 'rateHandoff':
+        return step.beginDialog(HANDOFF_RATING_DIALOG, {
+          handoffId: action.handoffId,
+        } satisfies HandoffRatingOptions);
     }
   }
 

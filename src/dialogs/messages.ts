@@ -37,6 +37,8 @@ export function mainMenu(words: Words): ChoiceSpec[] {
       label: words.text('main.menuFaq'),
       synonyms: ['questions', 'faq', 'repair question', 'question'],
     },
+    // The button to a person (the agents' queue): its text is also an exact command.
+    { value: 'agent', label: words.text('main.menuAgent'), synonyms: ['agent', 'person', 'human'] },
   ];
 }
 

@@ -1,4 +1,5 @@
 import type { StatePropertyAccessor, TurnContext } from 'botbuilder';
+import type { HandoffContext, HandoffReason } from '../services/handoff/types';
 import type { FaqLibrary } from '../services/knowledge/faqLibrary';
 import type { ProductCatalogue } from '../services/knowledge/productCatalogue';
 import type { TroubleshootingLibrary } from '../services/knowledge/troubleshootingLibrary';
@@ -54,13 +55,17 @@ export interface RatingRecorder {
   record(rating: SatisfactionRating): Promise<void>;
 }
 
+/** What the dialogs know that helps the agent (product, car, steps tried…): see HandoffContext. */
+export type HandoffDetails = Partial<HandoffContext>;
+
 /**
- * Getting a person involved. Until live agent takeover exists, the implementation tells the customer
- * how to reach the team and returns false (the conversation carries on with the bot).
+ * Getting a person involved: QueueHandoff puts the conversation in the agents' queue (and tells the
+ * customer their place, or when the team is back); ContactTeamHandoff (tests) only says how to
+ * reach the team.
  */
 export interface HumanHandoff {
   /** Returns true when a person has taken over the conversation (the bot then stops talking). */
-  request(context: TurnContext, reason: 'asked' | 'repeated_failures'): Promise<boolean>;
+  request(context: TurnContext, reason: HandoffReason, details?: HandoffDetails): Promise<boolean>;
 }
 
 /** Per-customer memory kept in user state: only ticket numbers, to offer them in the status check. */

@@ -15,7 +15,7 @@ import {
 import { ASK_DIALOG, AskDialog, type AskResult, type AskSpec } from './askDialog';
 import { yesNoChoices, type ChoiceSpec } from './choices';
 import type { ChildResult, RegistrationPrefill } from './mainActions';
-import type { SupportDialogDeps } from './ports';
+import type { HandoffDetails, SupportDialogDeps } from './ports';
 import { stepValues } from './stepValues';
 import { wordsFor, type Words } from './wording/dialogWording';
 
@@ -88,7 +88,7 @@ const skipChoice = (words: Words): ChoiceSpec => ({
 const yesNo = (words: Words): ChoiceSpec[] =>
   yesNoChoices(words.text('troubleshooting.yes'), words.text('troubleshooting.no'));
 
-const ratingChoices = (words: Words): ChoiceSpec[] => [
+export const ratingChoices = (words: Words): ChoiceSpec[] => [
   { value: '1', label: '1', synonyms: ['one', 'poor', 'bad', '1 star'] },
   { value: '2', label: '2', synonyms: ['two', '2 stars'] },
   { value: '3', label: '3', synonyms: ['three', 'ok', '3 stars'] },
@@ -298,6 +298,9 @@ export class TroubleshootingDialog extends ComponentDialog {
       }
       case 'repairOffer': {
         if (answer?.choice !== 'yes') {
+          // Not solved and no repair wanted: a person from the team takes it from here.
+          if (await this.deps.handoff.request(step.context, 'unsolved', this.handoffDetails(state)))
+            return step.endDialog({ handedOff: true } satisfies ChildResult);
           await this.deps.renderer.say(
             step.context,
             this.words(step.context).text('troubleshooting.repairDeclined'),
@@ -315,6 +318,26 @@ export class TroubleshootingDialog extends ComponentDialog {
         return step.endDialog({ then: { type: 'register', prefill } } satisfies ChildResult);
       }
     }
+  }
+
+  /** What the agent sees: the product, the car and every step tried with its answer. */
+  private handoffDetails(state: WalkState): HandoffDetails {
+    const product = state.facts.productId ? this.deps.catalogue.get(state.facts.productId) : undefined;
+    return {
+      ...(product
+        ? { product: product.name }
+        : state.facts.productId
+          ? { product: state.facts.productId }
+          : {}),
+      ...(state.facts.carMake ? { carMake: state.facts.carMake } : {}),
+      troubleshooting: [
+        ...state.tried.map((title) => {
+          const [step = title, answer] = title.split(/: (.*)/s);
+          return { step, answer: answer ?? 'did not help' };
+        }),
+        { step: 'Repair ticket offered', answer: 'declined' },
+      ],
+    };
   }
 
   private async solved(step: WaterfallStepContext<WalkState>): Promise<DialogTurnResult> {

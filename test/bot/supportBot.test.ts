@@ -95,7 +95,7 @@ describe('Support bot through POST /api/messages (the assembled app)', () => {
     assert.match(activities[0].text ?? '', /CarlinKit support assistant/);
     assert.deepEqual(
       activities[0].suggestedActions?.actions.map((action) => action.title),
-      ['Fix a problem', 'Register a repair', 'Repair status', 'Repair questions'],
+      ['Fix a problem', 'Register a repair', 'Repair status', 'Repair questions', 'Talk to a person'],
     );
   });
 

@@ -34,6 +34,7 @@ describe('Main dialog', () => {
         'Register a repair',
         'Repair status',
         'Repair questions',
+        'Talk to a person',
       ]);
     });
 
@@ -133,7 +134,7 @@ describe('Main dialog', () => {
       [
         'a request for a person',
         'talk to a person',
-        /Online Message[\s\S]*back to where we were[\s\S]*serial number/,
+        /say 'agent' here[\s\S]*back to where we were[\s\S]*serial number/,
       ],
       ['cancel', 'cancel', /cancelled the registration\. Nothing was submitted[\s\S]*anything else/],
       ['start over', 'start over', /let's start over[\s\S]*What can I help you with\?/],

@@ -67,7 +67,7 @@ describe('Ticket status dialog', () => {
     await chat.say(ticketNumber);
     assert.match(
       await chat.say('+44 7700 900123'),
-      /still can't find[\s\S]*Online Message[\s\S]*anything else/,
+      /still can't find[\s\S]*say 'agent' here[\s\S]*anything else/,
     );
   });
 

@@ -1,3 +1,4 @@
+import type { HandoffDetails, HumanHandoff } from '../../src/dialogs/ports';
 import { strict as assert } from 'node:assert';
 import { BotHarness } from './botHarness';
 
@@ -108,6 +109,29 @@ describe('Troubleshooting dialog', () => {
     assert.match(await chat.say('No, thanks'), /say 'register a repair'[\s\S]*anything else/);
   });
 
+  it('when troubleshooting ends unsolved and the customer declines a ticket, a person takes over with the steps tried', async () => {
+    const requests: Array<{ reason: string; details?: HandoffDetails }> = [];
+    const handoff: HumanHandoff = {
+      request: async (context, reason, details) => {
+        requests.push({ reason, ...(details ? { details } : {}) });
+        await context.sendActivity('QUEUED FOR A PERSON');
+        return true;
+      },
+    };
+    const chat = harness.chat({ handoff });
+    await chat.answers(['my tbox screen is black', 'Tbox Plus', 'skip', 'Black or blank screen', 'no', 'no']);
+    await chat.say('no');
+    const reply = await chat.say('No, thanks');
+    assert.match(reply, /QUEUED FOR A PERSON/);
+    assert.doesNotMatch(reply, /say 'register a repair'/);
+    assert.equal(requests.length, 1);
+    assert.equal(requests[0]?.reason, 'unsolved');
+    assert.match(requests[0]?.details?.product ?? '', /^CarlinKit AI Box/);
+    const steps = requests[0]?.details?.troubleshooting ?? [];
+    assert.ok(steps.length >= 2, JSON.stringify(steps));
+    assert.deepEqual(steps.at(-1), { step: 'Repair ticket offered', answer: 'declined' });
+  });
+
   it('when the car and adapter match a known issue, it comes first with the firmware version that fixes it', async () => {
     const chat = harness.chat();
     await chat.answers(['my adapter keeps disconnecting', 'CarlinKit 4.0']);
@@ -210,7 +234,7 @@ describe('Troubleshooting dialog', () => {
     assert.deepEqual(third.at(-1)!.buttons, ['Yes', 'No', 'Talk to a person']);
     assert.match(
       await chat.say('Talk to a person'),
-      /Online Message[\s\S]*back to where we were[\s\S]*Did this help\?/,
+      /say 'agent' here[\s\S]*back to where we were[\s\S]*Did this help\?/,
     );
   });
 });

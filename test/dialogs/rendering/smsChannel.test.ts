@@ -39,7 +39,7 @@ describe('SMS rendering', () => {
     const text = await sms(chat, 'hi');
     assert.match(
       text,
-      /support assistant[\s\S]*1\. Fix a problem\n2\. Register a repair\n3\. Repair status\n4\. Repair questions\nReply with the number\./,
+      /support assistant[\s\S]*1\. Fix a problem\n2\. Register a repair\n3\. Repair status\n4\. Repair questions\n5\. Talk to a person\nReply with the number\./,
     );
   });
 

@@ -163,6 +163,15 @@ export class WebChatChannel {
     return service ? { keep: (urls) => service.keepUploads(urls) } : undefined;
   }
 
+  /**
+   * Whether a proactive message to a web chat conversation at `serviceUrl` can go out from this
+   * instance: the local Direct Line only reaches conversations whose serviceUrl is its own
+   * connector (another instance's customers get theirs from that instance). Azure: always.
+   */
+  canReach(serviceUrl: string | undefined): boolean {
+    return this.local ? this.local.connector.isLocal(serviceUrl) : true;
+  }
+
   /** The adapter's authentication, made to reach the local connector for proactive messages. */
   authentication(inner: BotFrameworkAuthentication): BotFrameworkAuthentication {
     return this.local ? new LocalConnectorAuthentication(inner, this.local.connector) : inner;

@@ -8,6 +8,16 @@ import { renderRepliesAsSms } from './smsRendering';
 
 const smsAccountProperties = z.object({ phone: z.string().regex(/^\+[1-9]\d{6,14}$/) });
 
+const outboxKeyData = z.object({ outboxKey: z.string().min(1).max(200) });
+
+function outboxKeyOf(activities: ReadonlyArray<Partial<{ channelData: unknown }>>): string | undefined {
+  for (const activity of activities) {
+    const parsed = outboxKeyData.safeParse(activity.channelData);
+    if (parsed.success) return parsed.data.outboxKey;
+  }
+  return undefined;
+}
+
 function phoneOf(properties: unknown): string | undefined {
   const parsed = smsAccountProperties.safeParse(properties);
   return parsed.success ? parsed.data.phone : undefined;
@@ -39,7 +49,8 @@ export class SmsOutboundMiddleware implements Middleware {
         const bodies = renderRepliesAsSms(activities, this.split);
         if (bodies.length > 0 && !to)
           throw new Error('SMS conversation reference without the customer number');
-        const batch = randomUUID();
+        // A caller's own key (handoff messages: their message id) makes a repeated send a no-op.
+        const batch = outboxKeyOf(activities) ?? randomUUID();
         const ids = bodies.map((_body, index) => `proactive:${batch}:${index}`);
         const results = await this.outbound.send(
           bodies.map((body, index) => ({
