@@ -34,6 +34,7 @@ import { ticketRoutes } from './bot/routes/ticketRoutes';
 import { agentRoutes } from './bot/routes/agentRoutes';
 import { AgentAccounts } from './services/agents/agentAccounts';
 import { AgentSessions } from './services/agents/agentSessions';
+import { createAgentConsole } from './bot/agentConsole';
 import { HandoffService } from './services/handoff/handoffService';
 import { HandoffDelivery } from './bot/handoffDelivery';
 import { SMS_CHANNEL_ID } from './bot/adapters/twilioSms/smsActivity';
@@ -172,12 +173,13 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       agentNames: async (agentId) => (await directory.accounts?.get(agentId))?.name,
     });
     await handoff.init();
+    const faq = FaqLibrary.load({ turnaroundBusinessDays: config.repairs.turnaroundBusinessDays });
     const { bot, onTurnError } = SupportBot.create({
       phoneConfirmation,
       storage,
       recognizer: createRecognizer(config, logger.child({ component: 'recognition' }), { catalogue }),
       catalogue,
-      faq: FaqLibrary.load({ turnaroundBusinessDays: config.repairs.turnaroundBusinessDays }),
+      faq,
       wording: loadDialogWording(),
       troubleshooting: TroubleshootingLibrary.load({ catalogue }),
       tickets: customerTickets,
@@ -263,6 +265,20 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     registrars.push(
       ticketRoutes({ tickets, config, agentSessions, logger: logger.child({ component: 'backoffice' }) }),
     );
+    // The agent console (/agent): page, API and live socket over the handoff service. Its socket
+    // stops before the handoff worker (workers stop in reverse order).
+    const agentConsole = createAgentConsole({
+      handoff,
+      sessions: agentSessions,
+      accounts: agentAccounts,
+      faq,
+      connection: database.connection,
+      config,
+      logger: logger.child({ component: 'agent-console' }),
+      ...clock,
+    });
+    registrars.push(...agentConsole.registrars);
+    workers.push(agentConsole.worker);
     if (sms.middleware) adapter.use(sms.middleware);
 
     const { server, inFlight } = makeServer({
