@@ -150,6 +150,7 @@ const environmentSchema = z
     RETENTION_TRANSCRIPT_DAYS: positiveInt.default(90),
     RETENTION_PHOTO_DAYS: positiveInt.default(30),
     RETENTION_STATE_DAYS: positiveInt.default(30),
+    RETENTION_UNANSWERED_DAYS: positiveInt.default(180),
     AZURE_DIRECTLINE_SECRET: optionalString,
     AZURE_DIRECTLINE_ENDPOINT: httpUrl.default('https://directline.botframework.com'),
 
@@ -361,6 +362,8 @@ export interface AppConfig {
     readonly transcriptDays: number;
     readonly photoDays: number;
     readonly stateDays: number;
+    /** Questions the bot could not answer (unanswered_questions), kept for content gaps. */
+    readonly unansweredDays: number;
   };
   readonly twilio: {
     readonly accountSid: string | undefined;
@@ -486,6 +489,7 @@ export function loadConfig(
       transcriptDays: env.RETENTION_TRANSCRIPT_DAYS,
       photoDays: env.RETENTION_PHOTO_DAYS,
       stateDays: env.RETENTION_STATE_DAYS,
+      unansweredDays: env.RETENTION_UNANSWERED_DAYS,
     },
     twilio: {
       accountSid: env.TWILIO_ACCOUNT_SID,

@@ -26,6 +26,7 @@ import type {
   RatingRecorder,
   SupportDialogDeps,
   TicketOperations,
+  UnansweredLog,
 } from '../dialogs/ports';
 import { ChannelRenderer } from '../dialogs/rendering/channelRenderer';
 import { loadDialogWording, type DialogWording } from '../dialogs/wording/dialogWording';
@@ -58,6 +59,8 @@ export interface SupportBotOptions {
   now?: () => Date;
   /** One-time codes for typed mobile numbers (see PhoneConfirmer). */
   phoneConfirmation?: PhoneConfirmer;
+  /** Where unanswered questions are logged (UnansweredQuestions). */
+  unanswered?: UnansweredLog;
   /**
    * Agent takeover: "talk to a person" queues the conversation, every message is recorded, and a
    * handed-off conversation's messages go to the agent instead of the dialogs. Unset: `handoff`.
@@ -185,6 +188,7 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       logger: options.logger,
       now,
       ...(options.phoneConfirmation ? { phoneConfirmation: options.phoneConfirmation } : {}),
+      ...(options.unanswered ? { unanswered: options.unanswered } : {}),
     };
     const relay = service
       ? new HandoffRelay({ service, renderer, wording, logger: options.logger })

@@ -53,7 +53,7 @@ describe('agent console in the assembled app', function () {
     return { cookie: (response.headers.get('set-cookie') ?? '').split(';')[0], csrf: body.csrfToken };
   }
 
-  it('when a web chat customer asks for a person, the queue lists it, the quick replies are the FAQ answers, and a supervisor sees it in today’s figures (an agent may not)', async () => {
+  it('when a web chat customer asks for a person, the queue lists it, the quick replies are the FAQ answers, and a supervisor sees it in today’s figures and the unanswered questions, redacted (an agent may not)', async () => {
     const customer = await WebChatCustomer.open(base);
     assert.match(await customer.ask('talk to a person'), /connecting you with a person/);
     const conversationId = customer.conversation.conversationId;
@@ -80,6 +80,11 @@ describe('agent console in the assembled app', function () {
       headers: { cookie: sam.cookie },
     });
     assert.equal(forbidden.status, 403);
+    await app.unanswered.record({
+      text: 'do you ship to the Faroe Islands? call me on +14155550134',
+      channel: 'webchat',
+      conversationId: 'conversation-with-a-gap',
+    });
     const lee = await signIn('lee@example.com');
     const answer = await fetch(`${base}/agent/api/supervisor/overview`, { headers: { cookie: lee.cookie } });
     assert.equal(answer.status, 200);
@@ -89,12 +94,16 @@ describe('agent console in the assembled app', function () {
         queueWaitSeconds: { waiting: number };
         agentsOnline: Array<{ name: string; load: number }>;
       };
-      unansweredQuestions: unknown[];
+      unansweredQuestions: Array<{ text: string; count: number }>;
     };
     assert.equal(overview.conversations.handedOff, 1);
     assert.ok(overview.conversations.total >= 1);
     assert.equal(overview.queueWaitSeconds.waiting, 1);
     assert.deepEqual(overview.agentsOnline.map((agent) => agent.name).sort(), ['Lee', 'Sam']);
-    assert.deepEqual(unansweredQuestions, []);
+    // The bot's gaps reach the supervisor, redacted as they are stored.
+    assert.equal(unansweredQuestions.length, 1);
+    assert.equal(unansweredQuestions[0]?.count, 1);
+    assert.match(unansweredQuestions[0]?.text ?? '', /Faroe Islands/);
+    assert.doesNotMatch(unansweredQuestions[0]?.text ?? '', /5550134/);
   });
 });

@@ -101,7 +101,7 @@ export class TranslatedFaq {
     const problems: string[] = [];
     if (parsed.data.locale !== language)
       problems.push(`locale: is "${parsed.data.locale}", the file name says "${language}"`);
-    const englishIds = english.all().map((entry) => entry.id as string);
+    const englishIds = english.all().map((entry) => entry.id);
     const ids = parsed.data.entries.map((entry) => entry.id);
     for (const id of englishIds) if (!ids.includes(id)) problems.push(`${id}: missing (faq.json answers it)`);
     for (const id of ids) if (!englishIds.includes(id)) problems.push(`${id}: not a topic of faq.json`);
