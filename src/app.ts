@@ -185,7 +185,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     });
     await handoff.init();
     const faq = FaqLibrary.load({ turnaroundBusinessDays: config.repairs.turnaroundBusinessDays });
-    const { bot, onTurnError } = SupportBot.create({
+    const { bot, onTurnError, conversationState } = SupportBot.create({
       phoneConfirmation,
       unanswered,
       storage,
@@ -210,6 +210,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       adapter,
       auth,
       bot,
+      conversationState,
       identity: smsIdentity,
       knownSenders,
       logger: logger.child({ component: 'sms' }),

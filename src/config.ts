@@ -174,6 +174,7 @@ const environmentSchema = z
         .optional(),
     ),
     TWILIO_API_BASE_URL: optionalString.pipe(httpUrl.optional()),
+    TWILIO_TIMEOUT_MS: positiveInt.default(10_000),
 
     SMS_ID_SECRET: optionalString.pipe(
       z.string().min(32, 'must be at least 32 characters (use a long random value)').optional(),
@@ -371,6 +372,8 @@ export interface AppConfig {
     readonly fromNumber: string | undefined;
     readonly messagingServiceSid: string | undefined;
     readonly apiBaseUrl: string | undefined;
+    /** How long a call to Twilio's API may take before it counts as failed (in doubt for a send). */
+    readonly timeoutMs: number;
   };
   readonly sms: {
     /** Unset → a random secret generated once into DATA_DIR; keys SMS conversation and user ids. */
@@ -497,6 +500,7 @@ export function loadConfig(
       fromNumber: env.TWILIO_FROM_NUMBER,
       messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID,
       apiBaseUrl: env.TWILIO_API_BASE_URL,
+      timeoutMs: env.TWILIO_TIMEOUT_MS,
     },
     sms: { idSecret: env.SMS_ID_SECRET, confirmNewNumbers: env.SMS_CONFIRM_NEW_NUMBERS },
     abuse: {
