@@ -31,7 +31,7 @@ const COUNTER_ID = 'events';
  * to its listeners at once; others see them on their next poll. Listeners see each seq once.
  */
 export class HandoffEventBus {
-  private readonly listeners = new Set<HandoffListener>();
+  private readonly listeners = new Map<HandoffListener, { ownEvents: boolean }>();
   /** Every seq up to here has been handed to the listeners (or given up on). */
   private watermark = 0;
   /** Seqs above the watermark already handed out. */
@@ -52,8 +52,12 @@ export class HandoffEventBus {
     this.watermark = counter?.seq ?? 0;
   }
 
-  subscribe(listener: HandoffListener): () => void {
-    this.listeners.add(listener);
+  /**
+   * `ownEvents: false`: only other instances' events (those this instance publishes are handled by
+   * their publisher). Otherwise every event, this instance's as soon as it has its seq.
+   */
+  subscribe(listener: HandoffListener, options: { ownEvents?: boolean } = {}): () => void {
+    this.listeners.set(listener, { ownEvents: options.ownEvents ?? true });
     return () => {
       this.listeners.delete(listener);
     };
@@ -77,8 +81,9 @@ export class HandoffEventBus {
       at: _at,
       ...rest
     } = full as HandoffEvent & Record<string, unknown>;
+    // This instance's listeners (its agent consoles) hear it now; other instances once it is stored.
+    this.hand(full, true);
     await events.insertOne({ seq, type, conversationId, handoffId, at, body: JSON.stringify(rest) });
-    this.hand(full);
     return full;
   }
 
@@ -115,10 +120,11 @@ export class HandoffEventBus {
     this.advance(docs.length > 0 ? docs[docs.length - 1].seq : this.watermark);
   }
 
-  private hand(event: HandoffEvent): void {
+  private hand(event: HandoffEvent, own = false): void {
     if (event.seq <= this.watermark || this.seen.has(event.seq)) return;
     this.seen.add(event.seq);
-    for (const listener of [...this.listeners]) {
+    for (const [listener, { ownEvents }] of [...this.listeners]) {
+      if (own && !ownEvents) continue;
       try {
         listener(event);
       } catch (error) {

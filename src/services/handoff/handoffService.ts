@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../tickets/clock';
 import { HandoffEventBus, type NewHandoffEvent } from './handoffEventBus';
 import {
   handoffCollections,
+  type ConversationDoc,
   type HandoffCollections,
   type HandoffDoc,
   type TranscriptDoc,
@@ -162,7 +163,8 @@ export class HandoffService {
 
   /** Starts the bus poll, the delivery of other instances' messages and the queue timeout sweep. */
   start(): void {
-    this.unsubscribeDelivery ??= this.bus.subscribe((event) => this.onEvent(event));
+    // Other instances' events only: this instance delivers its own messages as it stores them.
+    this.unsubscribeDelivery ??= this.bus.subscribe((event) => this.onEvent(event), { ownEvents: false });
     this.bus.start();
     // Messages this instance had claimed but not sent when it stopped (a crash): send them now.
     this.track(this.releaseOwnClaims().then(() => this.redeliver()));
@@ -539,20 +541,23 @@ export class HandoffService {
     const who = parseAgent(agent);
     const body = parseOr(replySchema, text, 'Reply');
     const doc = await this.requireHeldBy(conversationId, who);
-    const entry = await this.appendEntry(doc.conversationId, doc._id, {
+    const { entry, target, claimed } = await this.appendEntry(doc.conversationId, doc._id, {
       from: 'agent',
       agentId: who.agentId,
       agentName: who.name,
       text: body,
     });
-    await this.recordAction(doc, 'replied', who);
-    await this.publish({
-      type: 'agent_message',
-      conversationId: doc.conversationId,
-      handoffId: doc._id,
-      entry,
-    });
-    await this.deliverEntry(doc, entry);
+    // Stored: now the customer, the consoles and the history, at once rather than one after another.
+    await Promise.all([
+      claimed && target ? this.sendClaimed(target, entry, doc._id) : undefined,
+      this.recordAction(doc, 'replied', who),
+      this.publish({
+        type: 'agent_message',
+        conversationId: doc.conversationId,
+        handoffId: doc._id,
+        entry,
+      }),
+    ]);
     return entry;
   }
 
@@ -685,18 +690,20 @@ export class HandoffService {
 
   /** A system notice to the customer: stored, published, delivered by the instance that can. */
   private async notify(doc: HandoffDoc, text: string, status?: CustomerNotice['status']): Promise<void> {
-    const entry = await this.appendEntry(doc.conversationId, doc._id, {
+    const { entry, target, claimed } = await this.appendEntry(doc.conversationId, doc._id, {
       from: 'system',
       text,
       ...(status ? { status } : {}),
     });
-    await this.publish({
-      type: 'system_message',
-      conversationId: doc.conversationId,
-      handoffId: doc._id,
-      entry,
-    });
-    await this.deliverEntry(doc, entry);
+    await Promise.all([
+      claimed && target ? this.sendClaimed(target, entry, doc._id) : undefined,
+      this.publish({
+        type: 'system_message',
+        conversationId: doc.conversationId,
+        handoffId: doc._id,
+        entry,
+      }),
+    ]);
   }
 
   /** Tells waiting web chat customers their new place when it changed (SMS: only on entry and when an agent joins). */
@@ -720,7 +727,7 @@ export class HandoffService {
     handoffId: string,
     entry: Pick<TranscriptDoc, 'from' | 'text'> &
       Partial<Pick<TranscriptDoc, 'agentId' | 'agentName' | 'status'>>,
-  ): Promise<TranscriptEntry> {
+  ): Promise<{ entry: TranscriptEntry; target?: DeliveryTarget; claimed: boolean }> {
     const now = this.clock.now();
     const conversation = await this.collections.conversations.findOneAndUpdate(
       { _id: conversationId },
@@ -728,6 +735,10 @@ export class HandoffService {
       { returnDocument: 'after' },
     );
     if (!conversation) throw new NotFoundError(`No conversation ${conversationId}`);
+    const target = targetFrom(conversation);
+    // When this instance can reach the customer, the entry is stored already claimed for delivery
+    // by it: no other instance sends it, and no second write is needed before sending.
+    const claimed = Boolean(target && this.delivery?.canDeliver(target));
     const doc: TranscriptDoc = {
       _id: randomUUID(),
       conversationId,
@@ -737,9 +748,10 @@ export class HandoffService {
       // Waits for delivery until an instance that can reach the customer has sent it.
       pending: true,
       handoffId,
+      ...(claimed ? { deliveryClaim: this.deps.settings.instanceId } : {}),
     };
     await this.collections.transcripts.insertOne(doc);
-    return entryOf(doc);
+    return { entry: entryOf(doc), ...(target ? { target } : {}), claimed };
   }
 
   private async recordAction(
@@ -790,11 +802,6 @@ export class HandoffService {
     if (target) await this.deliverTo(target, entry, handoffId);
   }
 
-  private async deliverEntry(doc: HandoffDoc, entry: TranscriptEntry): Promise<void> {
-    const target = await this.targetOf(doc.conversationId);
-    if (target) await this.deliverTo(target, entry, doc._id);
-  }
-
   /** Claims the entry's delivery (exactly one instance) and sends it; a failed send releases the claim. */
   /** True when it was sent by this call. */
   private async deliverTo(
@@ -810,6 +817,21 @@ export class HandoffService {
       { $set: { deliveryClaim: this.deps.settings.instanceId } },
     );
     if (claimed.modifiedCount !== 1) return false;
+    return this.sendClaimed(target, entry, handoffId);
+  }
+
+  /** Sends an entry this instance holds the delivery claim of; a failed send releases the claim. */
+  private async sendClaimed(
+    target: DeliveryTarget,
+    entry: TranscriptEntry,
+    handoffId: string,
+  ): Promise<boolean> {
+    const delivery = this.delivery;
+    const { transcripts } = this.collections;
+    if (!delivery) {
+      await transcripts.updateOne({ _id: entry.messageId }, { $unset: { deliveryClaim: '' } });
+      return false;
+    }
     try {
       await delivery.deliver(target, {
         messageId: entry.messageId,
@@ -873,12 +895,7 @@ export class HandoffService {
 
   private async targetOf(conversationId: string): Promise<DeliveryTarget | undefined> {
     const conversation = await this.collections.conversations.findOne({ _id: conversationId });
-    if (!conversation?.reference) return undefined;
-    return {
-      conversationId,
-      channel: conversation.channel,
-      reference: JSON.parse(conversation.reference) as unknown,
-    };
+    return conversation ? targetFrom(conversation) : undefined;
   }
 
   private async touchConversation(
@@ -967,6 +984,16 @@ export class HandoffService {
       .finally(() => this.pending.delete(tracked));
     this.pending.add(tracked);
   }
+}
+
+/** Where the conversation's customer is reached (its stored reference), if known. */
+function targetFrom(conversation: ConversationDoc): DeliveryTarget | undefined {
+  if (!conversation.reference) return undefined;
+  return {
+    conversationId: conversation._id,
+    channel: conversation.channel,
+    reference: JSON.parse(conversation.reference) as unknown,
+  };
 }
 
 function heldBy(doc: HandoffDoc, who: AgentRef): ConflictError {

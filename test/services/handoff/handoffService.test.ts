@@ -340,6 +340,26 @@ describe('HandoffService (store)', () => {
     await assert.rejects(service.takeOver(newConversation(), ALEX), NotFoundError);
   });
 
+  it('when the instance that reaches the customer relays the agent, each message and typing indicator goes out once, as it is stored', async () => {
+    service.start();
+    const id = newConversation();
+    await escalate(id);
+    await service.claim(id, SAM);
+    await service.typing(id, SAM);
+    await service.reply(id, SAM, 'One moment, please.');
+    // Sent by the reply itself, not later by the bus.
+    assert.deepEqual(delivery.texts(id), ['Sam from support joined the chat.', 'One moment, please.']);
+    await service.pollEvents();
+    await service.settle();
+    assert.equal(delivery.typed, 1);
+    assert.deepEqual(delivery.texts(id), ['Sam from support joined the chat.', 'One moment, please.']);
+    const stored = await store.connection
+      .collection('handoff_transcripts')
+      .find({ conversationId: id, from: { $in: ['agent', 'system'] } })
+      .toArray();
+    assert.ok(stored.every((doc) => doc.deliveredAt && doc.pending === undefined));
+  });
+
   it('when the holder transfers, the other agent holds it and only they may reply', async () => {
     const id = newConversation();
     await escalate(id);
