@@ -92,10 +92,14 @@ export class HandoffEventBus {
     if (this.started) return;
     this.started = true;
     const tick = (): void => {
+      const startedAt = Date.now();
       this.polling = this.poll()
         .catch((error: unknown) => this.options.logger.warn({ err: error }, 'handoff event poll failed'))
         .finally(() => {
-          if (this.started) this.timer = setTimeout(tick, this.options.pollMs);
+          // Every pollMs from the start of the last look, not pollMs after it answered: a slow
+          // store does not stretch the wait for other instances' events.
+          const wait = Math.max(0, this.options.pollMs - (Date.now() - startedAt));
+          if (this.started) this.timer = setTimeout(tick, wait);
         });
     };
     this.timer = setTimeout(tick, this.options.pollMs);

@@ -949,6 +949,13 @@ export class HandoffService {
   }
 
   private async requireHeldBy(conversationId: string, who: AgentRef): Promise<HandoffDoc> {
+    // The common case in one read: a conversation has at most one open handoff (its guard).
+    const held = await this.collections.handoffs.findOne({
+      conversationId: conversationIdSchema.parse(conversationId),
+      state: 'with_agent',
+      'agent.agentId': who.agentId,
+    });
+    if (held) return held;
     const doc = await this.requireActive(conversationId);
     if (doc.state !== 'with_agent' || doc.agent?.agentId !== who.agentId) throw heldBy(doc, who);
     return doc;

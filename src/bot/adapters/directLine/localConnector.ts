@@ -23,6 +23,7 @@ import { deriveKey, safeEqual } from './secretKeys';
 export class LocalConnector {
   private readonly key: string;
   private baseUrl: string | undefined;
+  private client: { serviceUrl: string; client: ConnectorClient } | undefined;
 
   constructor(secret: string) {
     this.key = deriveKey(secret, 'connector').toString('base64url');
@@ -56,9 +57,17 @@ export class LocalConnector {
     return Boolean(match?.[1] && safeEqual(match[1], this.key));
   }
 
-  /** A ConnectorClient for our own serviceUrl, carrying the connector key. */
+  /**
+   * A ConnectorClient for our own serviceUrl, carrying the connector key. One is kept and reused:
+   * it holds no per-turn state, and building one (an HTTP pipeline) for every web chat turn costs.
+   */
   createClient(serviceUrl: string): ConnectorClient {
-    return new ConnectorClient(new TokenCredentials(this.key), { baseUri: serviceUrl });
+    if (this.client?.serviceUrl !== serviceUrl)
+      this.client = {
+        serviceUrl,
+        client: new ConnectorClient(new TokenCredentials(this.key), { baseUri: serviceUrl }),
+      };
+    return this.client.client;
   }
 
   /** The authentication result for turns the local Direct Line runs in-process (as CloudAdapter does for named pipes). */
