@@ -23,6 +23,9 @@ export interface HandoffEventBusOptions {
 }
 
 const COUNTER_ID = 'events';
+/** Seqs asked for in one query, and the most windows one poll reads before yielding. */
+const POLL_WINDOW = 256;
+const MAX_WINDOWS_PER_POLL = 8;
 
 /**
  * The handoff's bus across instances: events are inserted into `handoff_events` with a monotonic
@@ -113,15 +116,23 @@ export class HandoffEventBus {
 
   /** One look for new events (tests call it directly instead of waiting for the timer). */
   async poll(): Promise<void> {
-    const docs = await this.options.collections.events
-      .find({ seq: { $gt: this.watermark } })
-      .sort({ seq: 1 })
-      .limit(1000)
-      .toArray();
-    for (const doc of docs) {
-      if (!this.seen.has(doc.seq)) this.hand(eventOf(doc));
+    for (let window = 0; window < MAX_WINDOWS_PER_POLL; window += 1) {
+      const from = this.watermark;
+      // The next seqs by value, not `seq > watermark`: an equality lookup on the unique seq index
+      // on any store (the embedded one scans the whole collection for a range).
+      const wanted = Array.from({ length: POLL_WINDOW }, (_, index) => from + 1 + index);
+      const docs = await this.options.collections.events
+        .find({ seq: { $in: wanted } })
+        .sort({ seq: 1 })
+        .toArray();
+      for (const doc of docs) {
+        if (!this.seen.has(doc.seq)) this.hand(eventOf(doc));
+      }
+      const highest = docs.length > 0 ? docs[docs.length - 1].seq : from;
+      this.advance(highest);
+      // Caught up, or stuck behind a hole still waited for: the next look is the timer's.
+      if (highest < from + POLL_WINDOW || this.watermark === from) return;
     }
-    this.advance(docs.length > 0 ? docs[docs.length - 1].seq : this.watermark);
   }
 
   private hand(event: HandoffEvent, own = false): void {
