@@ -411,6 +411,19 @@ export class DirectLineService {
     return { id: entry.activity.id };
   }
 
+  /**
+   * Whether the log holds a bot reply to the customer's activity `activityId` (the turn's replies
+   * reached the customer). Reads the entries after it, up to a page.
+   */
+  async answered(conversationId: string, activityId: string): Promise<boolean> {
+    const match = /^(.+)\|(\d{7})$/.exec(activityId);
+    if (!match || match[1] !== conversationId) return false;
+    const after = await this.deps.store.activitiesAfter(conversationId, Number(match[2]), PAGE_SIZE);
+    return after.some(
+      (entry) => entry.activity.from?.role === 'bot' && entry.activity.replyToId === activityId,
+    );
+  }
+
   async members(conversationId: string): Promise<ChannelAccount[]> {
     const conversation = await this.requireConversation(conversationId, { allowEnded: true });
     return [{ id: conversation.userId, name: '', role: 'user' }, this.botAccount()];

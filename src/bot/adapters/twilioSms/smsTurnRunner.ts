@@ -1,4 +1,4 @@
-import type { Activity, BotState, CloudAdapter, StatePropertyAccessor } from 'botbuilder';
+import type { Activity, BotState, CloudAdapter } from 'botbuilder';
 import {
   AuthenticationConstants,
   ClaimsIdentity,
@@ -8,13 +8,8 @@ import {
 } from 'botframework-connector';
 import { setChannelFacts, type ChannelFacts } from '../../../dialogs/channelFacts';
 import type { TurnRunner } from '../../server';
+import { SavedTurnReplies } from '../savedTurnReplies';
 import { renderActivity } from './smsRendering';
-
-/** The last SMS turn whose state was saved, with its replies as SMS text (kept in the conversation state). */
-interface SmsTurnRecord {
-  messageSid: string;
-  replies: string[];
-}
 
 /**
  * Runs one SMS turn through the app's CloudAdapter (so its middleware and turn-error handler apply)
@@ -24,7 +19,8 @@ interface SmsTurnRecord {
  */
 export class SmsTurnRunner {
   private readonly authentication: AuthenticateRequestResult;
-  private readonly lastTurn: StatePropertyAccessor<SmsTurnRecord> | undefined;
+  /** The last SMS turn whose state was saved, with its replies as SMS text. */
+  private readonly lastTurn: SavedTurnReplies<string> | undefined;
 
   /**
    * `conversationState`: the bot's own (the one its turn saves last). The turn's replies are then
@@ -39,7 +35,7 @@ export class SmsTurnRunner {
     botAppId: string | undefined,
     conversationState?: BotState,
   ) {
-    this.lastTurn = conversationState?.createProperty<SmsTurnRecord>('smsLastTurn');
+    this.lastTurn = conversationState && new SavedTurnReplies<string>(conversationState, 'smsLastTurn');
     const appId = botAppId ?? '';
     const claimsIdentity = new ClaimsIdentity(
       [
@@ -77,21 +73,15 @@ export class SmsTurnRunner {
       // The buffer itself, not a copy: the turn-error handler may still add its apology after a throw.
       replies = context.bufferedReplyActivities;
       if (lastTurn && messageSid) {
-        const last = await lastTurn.get(context);
-        if (last?.messageSid === messageSid) {
+        const last = await lastTurn.last(context);
+        if (last?.activityId === messageSid) {
           // This message's turn ran and its state was saved: its replies, not a second turn.
           replayed = last.replies.map((text) => ({ type: 'message', text }));
           return;
         }
-        // Recorded from the start (a turn may send nothing), and every reply as it is sent, so the
-        // state written at the end of the turn has them all.
-        await lastTurn.set(context, { messageSid, replies: [] });
-        context.onSendActivities(async (ctx, _activities, next) => {
-          const result = await next();
-          const texts = ctx.bufferedReplyActivities.map(renderActivity).filter((text) => text.length > 0);
-          await lastTurn.set(ctx, { messageSid, replies: texts });
-          return result;
-        });
+        await lastTurn.record(context, messageSid, (ctx) =>
+          ctx.bufferedReplyActivities.map(renderActivity).filter((text) => text.length > 0),
+        );
       }
       await this.bot.run(context);
     });
