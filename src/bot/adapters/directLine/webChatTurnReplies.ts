@@ -1,5 +1,6 @@
 import type { Activity, BotState, ResourceResponse, TurnContext } from 'botbuilder';
 import { SavedTurnReplies, type SavedTurn } from '../savedTurnReplies';
+import { logPositionOf } from './directLineStore';
 import { LruCache } from './lruCache';
 
 /** Where the turns' replies end up: the conversation's Direct Line log. */
@@ -53,8 +54,11 @@ export class WebChatTurnReplies {
 
   async run(context: TurnContext, run: (context: TurnContext) => Promise<void>): Promise<void> {
     const { saved } = this;
-    const activityId = context.activity.id;
     const conversationId = context.activity.conversation?.id ?? '';
+    // Only turns for activities in the log (the customer's), whose replies the log can show; not
+    // the welcome's (its activity is not logged), which would otherwise look unanswered forever.
+    const id = context.activity.id;
+    const activityId = id !== undefined && logPositionOf(conversationId, id) !== undefined ? id : undefined;
     if (saved && activityId && (await this.resumed(saved, context, activityId, conversationId))) return;
     const held: Array<Partial<Activity>> = [];
     let holding = true;

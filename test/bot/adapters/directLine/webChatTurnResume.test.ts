@@ -15,6 +15,7 @@ import {
 const QUESTION = 'Is everything correct?';
 const TICKET = 'Your ticket number is CK-TEST0001.';
 const UNKNOWN = "Sorry, I didn't get that.";
+const WELCOME = 'Welcome to CarlinKit support!';
 
 /**
  * A bot shaped like SupportBot: it answers from its conversation state and saves the state at the
@@ -26,6 +27,10 @@ function stepBot(conversationState: ConversationState, killAfterSave: (text: str
   const bot = {
     turnsRun: 0,
     run: async (context: TurnContext): Promise<void> => {
+      if (context.activity.type === 'conversationUpdate') {
+        await context.sendActivity(WELCOME);
+        await conversationState.saveChanges(context, false);
+      }
       if (context.activity.type !== 'message') return;
       bot.turnsRun += 1;
       const current = (await step.get(context)) ?? 0;
@@ -67,7 +72,7 @@ describe('web chat turns resumed after a crash between the state write and the l
         const log = await waitForActivities(second, conversation, (all) => botTexts(all).includes(UNKNOWN));
 
         assert.equal(first.turnErrors.length, 1);
-        assert.deepEqual(botTexts(log), [QUESTION, TICKET, UNKNOWN]);
+        assert.deepEqual(botTexts(log), [WELCOME, QUESTION, TICKET, UNKNOWN]);
         assert.equal(after.turnsRun, 1, 'only "thanks" ran a turn');
       } finally {
         await second.close({ keepStore: true });
@@ -95,10 +100,43 @@ describe('web chat turns resumed after a crash between the state write and the l
       await say(harness, conversation, 'hello?');
       const log = await waitForActivities(harness, conversation, (all) => botTexts(all).includes(UNKNOWN));
 
-      assert.deepEqual(botTexts(log), [QUESTION, TICKET, UNKNOWN]);
+      assert.deepEqual(botTexts(log), [WELCOME, QUESTION, TICKET, UNKNOWN]);
       assert.equal(bot.turnsRun, 3);
     } finally {
       await harness.close();
+    }
+  });
+
+  it('when the server restarts after the welcome, the next message is answered without the welcome again', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'directline-resume-'));
+    const store = await startTestStore();
+    const conversationState = new ConversationState(new MemoryStorage());
+    try {
+      const first = await startHarness({
+        store,
+        dataDir,
+        turns: { bot: stepBot(conversationState, () => false), conversationState },
+      });
+      const conversation = await startConversation(first);
+      await waitForActivities(first, conversation, (all) => botTexts(all).includes(WELCOME));
+      await first.close({ keepStore: true });
+
+      const second = await startHarness({
+        store,
+        dataDir,
+        turns: { bot: stepBot(conversationState, () => false), conversationState },
+      });
+      try {
+        await say(second, conversation, 'register a repair');
+        const log = await waitForActivities(second, conversation, (all) => botTexts(all).includes(QUESTION));
+
+        assert.deepEqual(botTexts(log), [WELCOME, QUESTION]);
+      } finally {
+        await second.close({ keepStore: true });
+      }
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });
