@@ -7,14 +7,26 @@ export interface SavedTurn<Reply> {
   /** What the customer wrote, to tell a message sent again from a new one. */
   text?: string;
   replies: Reply[];
+  /** Earlier activities these replies also answer (the same message, sent again after a crash). */
+  earlier?: string[];
 }
+
+/** What the saved turn means for the activity at hand: replies to hand back first, and whether its turn is done. */
+export interface Resumed<Reply> {
+  replies: Reply[];
+  /** True: the activity's turn already ran (or it is that message sent again); do not run the bot. */
+  done: boolean;
+}
+
+/** How many earlier ids of one message are remembered (each crash-and-resend adds one). */
+const MAX_EARLIER = 5;
 
 /**
  * A turn's replies kept in the bot's conversation state, so they are written in the same write as
- * the rest of the turn's state (the bot saves its conversation state last). A turn resumed after a
- * crash that came after that write gets its replies back instead of running again on the new state,
- * which would answer the customer's message as if it were the next one and lose the replies (a
- * ticket number the customer never sees).
+ * the rest of the turn's state (the bot saves its conversation state last). After a crash between
+ * that write and the replies reaching the customer, the turn is never run again on the new state
+ * (which would answer the customer's message as if it were the next one, and lose the replies, e.g.
+ * a ticket number): `resume` hands them back instead.
  */
 export class SavedTurnReplies<Reply> {
   private readonly property: StatePropertyAccessor<SavedTurn<Reply>>;
@@ -27,18 +39,32 @@ export class SavedTurnReplies<Reply> {
     this.property = conversationState.createProperty<SavedTurn<Reply>>(name);
   }
 
-  /** The conversation's last saved turn, read in this turn's context. */
-  last(context: TurnContext): Promise<SavedTurn<Reply> | undefined> {
-    return this.property.get(context);
-  }
-
   /**
-   * Saves `turn` as the conversation's last turn now (one write of the conversation state), for a
-   * turn that hands back saved replies instead of running the bot (which would save it).
+   * Before running the turn for `activityId`:
+   * - it is the saved turn's own activity (resumed after a crash): its replies, done;
+   * - it is an earlier copy of a message whose replies went out already: nothing, done;
+   * - the saved turn's replies never reached the customer (`answered` false): they come first, and
+   *   when this message is the same text (sent again because nothing came) it is done; the saved
+   *   turn then answers this activity, saved at once (one write) before the replies go out;
+   * - otherwise undefined: run the turn.
    */
-  async saveNow(context: TurnContext, turn: SavedTurn<Reply>): Promise<void> {
-    await this.property.set(context, turn);
-    await this.conversationState.saveChanges(context, false);
+  async resume(
+    context: TurnContext,
+    activityId: string,
+    answered: (activityId: string) => Promise<boolean>,
+  ): Promise<Resumed<Reply> | undefined> {
+    const last = await this.property.get(context);
+    if (!last) return undefined;
+    if (last.activityId === activityId) return { replies: last.replies, done: true };
+    if (last.earlier?.includes(activityId)) return { replies: [], done: true };
+    if (last.replies.length === 0 || (await answered(last.activityId))) return undefined;
+    const again = last.text !== undefined && last.text.trim() === (context.activity.text ?? '').trim();
+    if (again) {
+      const earlier = [last.activityId, ...(last.earlier ?? [])].slice(0, MAX_EARLIER);
+      await this.property.set(context, { ...last, activityId, earlier });
+      await this.conversationState.saveChanges(context, false);
+    }
+    return { replies: last.replies, done: again };
   }
 
   /**

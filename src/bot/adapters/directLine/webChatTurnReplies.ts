@@ -1,5 +1,5 @@
 import type { Activity, BotState, ResourceResponse, TurnContext } from 'botbuilder';
-import { SavedTurnReplies, type SavedTurn } from '../savedTurnReplies';
+import { SavedTurnReplies } from '../savedTurnReplies';
 import { logPositionOf } from './directLineStore';
 import { LruCache } from './lruCache';
 
@@ -59,7 +59,20 @@ export class WebChatTurnReplies {
     // the welcome's (its activity is not logged), which would otherwise look unanswered forever.
     const id = context.activity.id;
     const activityId = id !== undefined && logPositionOf(conversationId, id) !== undefined ? id : undefined;
-    if (saved && activityId && (await this.resumed(saved, context, activityId, conversationId))) return;
+    if (saved && activityId) {
+      const resumed = await saved.resume(context, activityId, (lastId) =>
+        this.delivered.get(conversationId) === lastId
+          ? Promise.resolve(true)
+          : this.log.answered(conversationId, lastId),
+      );
+      if (resumed) {
+        if (resumed.replies.length > 0) await context.sendActivities(resumed.replies);
+        if (resumed.done) {
+          this.delivered.set(conversationId, activityId);
+          return;
+        }
+      }
+    }
     const held: Array<Partial<Activity>> = [];
     let holding = true;
     // Registered before the holding handler, so it runs around it and sees each send once held.
@@ -78,38 +91,6 @@ export class WebChatTurnReplies {
     if (held.length > 0) await context.sendActivities(held);
     if (activityId) this.delivered.set(conversationId, activityId);
   }
-
-  /**
-   * Hands back the saved replies of a turn whose state was saved but whose replies never reached
-   * the log; true when this activity's turn is thereby done (it is that turn's activity, or the same
-   * message sent again).
-   */
-  private async resumed(
-    saved: SavedTurnReplies<Partial<Activity>>,
-    context: TurnContext,
-    activityId: string,
-    conversationId: string,
-  ): Promise<boolean> {
-    const last = await saved.last(context);
-    if (!last || last.replies.length === 0) return false;
-    if (last.activityId !== activityId) {
-      if (this.delivered.get(conversationId) === last.activityId) return false;
-      if (await this.log.answered(conversationId, last.activityId)) return false;
-    }
-    const again = last.activityId === activityId || sameMessage(last, context.activity);
-    if (again) {
-      // The replies now answer this activity: saved first, so a crash before they are sent leaves
-      // them to the next turn, and once sent the log shows them as this activity's replies.
-      await saved.saveNow(context, { ...last, activityId });
-    }
-    await context.sendActivities(last.replies);
-    this.delivered.set(conversationId, again ? activityId : last.activityId);
-    return again;
-  }
-}
-
-function sameMessage(last: SavedTurn<Partial<Activity>>, activity: Partial<Activity>): boolean {
-  return last.text !== undefined && last.text.trim() === (activity.text ?? '').trim();
 }
 
 function withoutRouting(activity: Partial<Activity>): Partial<Activity> {

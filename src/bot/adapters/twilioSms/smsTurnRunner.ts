@@ -27,6 +27,9 @@ export class SmsTurnRunner {
    * written into it, in the same write as the rest of the turn's state, so a turn resumed after a
    * crash that came after that write gets its replies back instead of running again on the new state
    * (which would answer the customer's message as if it were the next one, and lose the replies).
+   * `repliesHandedOver`: whether a message's replies reached the outbox; when the saved turn's did
+   * not (a crash after the state write, its message still leased by the dead process), the next
+   * message from that number gets them first, and is not run again if it is the same text.
    */
   constructor(
     private readonly adapter: CloudAdapter,
@@ -34,6 +37,8 @@ export class SmsTurnRunner {
     private readonly bot: TurnRunner,
     botAppId: string | undefined,
     conversationState?: BotState,
+    private readonly repliesHandedOver: (messageSid: string) => Promise<boolean> = () =>
+      Promise.resolve(true),
   ) {
     this.lastTurn = conversationState && new SavedTurnReplies<string>(conversationState, 'smsLastTurn');
     const appId = botAppId ?? '';
@@ -66,6 +71,7 @@ export class SmsTurnRunner {
   async run(activity: Activity, facts: ChannelFacts): Promise<Array<Partial<Activity>>> {
     let replies: Array<Partial<Activity>> = [];
     let replayed: Array<Partial<Activity>> | undefined;
+    let handedBack: Array<Partial<Activity>> = [];
     const lastTurn = this.lastTurn;
     const messageSid = activity.id;
     await this.adapter.processActivityDirect(this.authentication, activity, async (context) => {
@@ -73,10 +79,11 @@ export class SmsTurnRunner {
       // The buffer itself, not a copy: the turn-error handler may still add its apology after a throw.
       replies = context.bufferedReplyActivities;
       if (lastTurn && messageSid) {
-        const last = await lastTurn.last(context);
-        if (last?.activityId === messageSid) {
+        const resumed = await lastTurn.resume(context, messageSid, this.repliesHandedOver);
+        handedBack = (resumed?.replies ?? []).map((text) => ({ type: 'message', text }));
+        if (resumed?.done) {
           // This message's turn ran and its state was saved: its replies, not a second turn.
-          replayed = last.replies.map((text) => ({ type: 'message', text }));
+          replayed = handedBack;
           return;
         }
         await lastTurn.record(context, messageSid, (ctx) =>
@@ -85,6 +92,6 @@ export class SmsTurnRunner {
       }
       await this.bot.run(context);
     });
-    return replayed ?? replies;
+    return replayed ?? [...handedBack, ...replies];
   }
 }
