@@ -6,6 +6,8 @@ export interface SavedTurn<Reply> {
   activityId: string;
   /** What the customer wrote, to tell a message sent again from a new one. */
   text?: string;
+  /** When the customer's activity was received (ISO), to tell a message taken up late. */
+  at?: string;
   replies: Reply[];
   /** Earlier activities these replies also answer (the same message, sent again after a crash). */
   earlier?: string[];
@@ -42,7 +44,9 @@ export class SavedTurnReplies<Reply> {
   /**
    * Before running the turn for `activityId`:
    * - it is the saved turn's own activity (resumed after a crash): its replies, done;
-   * - it is an earlier copy of a message whose replies went out already: nothing, done;
+   * - it is an earlier copy of a message whose replies went out already, or the same text received
+   *   before the saved turn's message (taken up late, e.g. held by a dead process's lease, after the
+   *   customer sent it again): nothing, done;
    * - the saved turn's replies never reached the customer (`answered` false): they come first, and
    *   when this message is the same text (sent again because nothing came) it is done; the saved
    *   turn then answers this activity, saved at once (one write) before the replies go out;
@@ -56,9 +60,10 @@ export class SavedTurnReplies<Reply> {
     const last = await this.property.get(context);
     if (!last) return undefined;
     if (last.activityId === activityId) return { replies: last.replies, done: true };
-    if (last.earlier?.includes(activityId)) return { replies: [], done: true };
-    if (last.replies.length === 0 || (await answered(last.activityId))) return undefined;
     const again = last.text !== undefined && last.text.trim() === (context.activity.text ?? '').trim();
+    if (last.earlier?.includes(activityId) || (again && receivedBefore(context.activity.timestamp, last.at)))
+      return { replies: [], done: true };
+    if (last.replies.length === 0 || (await answered(last.activityId))) return undefined;
     if (again) {
       const earlier = [last.activityId, ...(last.earlier ?? [])].slice(0, MAX_EARLIER);
       await this.property.set(context, { ...last, activityId, earlier });
@@ -76,10 +81,12 @@ export class SavedTurnReplies<Reply> {
     activityId: string,
     replies: (context: TurnContext) => Reply[],
   ): Promise<void> {
-    const text = context.activity.text;
+    const { text, timestamp } = context.activity;
+    const at = toIso(timestamp);
     const turn = (list: Reply[]): SavedTurn<Reply> => ({
       activityId,
       ...(text !== undefined ? { text } : {}),
+      ...(at !== undefined ? { at } : {}),
       replies: list,
     });
     await this.property.set(context, turn([]));
@@ -89,4 +96,16 @@ export class SavedTurnReplies<Reply> {
       return result;
     });
   }
+}
+
+function toIso(timestamp: Date | string | undefined): string | undefined {
+  if (timestamp === undefined) return undefined;
+  const date = new Date(timestamp);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+/** Whether an activity received at `timestamp` came before the saved turn's (received at `savedAt`). */
+function receivedBefore(timestamp: Date | string | undefined, savedAt: string | undefined): boolean {
+  const at = toIso(timestamp);
+  return at !== undefined && savedAt !== undefined && at < savedAt;
 }

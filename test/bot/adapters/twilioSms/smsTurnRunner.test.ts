@@ -13,14 +13,14 @@ import type { InboundSms } from '../../../../src/services/sms/smsInbox';
 
 const identity = new SmsIdentity('test-sms-id-secret-0123456789abcdef0123');
 
-const inbound = (messageSid: string, body: string): InboundSms => ({
+const inbound = (messageSid: string, body: string, receivedAt = '2026-12-03T07:00:00Z'): InboundSms => ({
   messageSid,
   accountSid: `AC${'1'.repeat(32)}`,
   from: '+8613800138000',
   to: '+14155550100',
   body,
   media: [],
-  receivedAt: new Date('2026-12-03T07:00:00Z'),
+  receivedAt: new Date(receivedAt),
 });
 
 /**
@@ -111,5 +111,18 @@ describe('SmsTurnRunner', () => {
 
     assert.deepEqual(texts(replies), ['Your ticket number is CK-TEST0001.', "Sorry, I didn't get that."]);
     assert.equal(bot.turnsRun, 2);
+  });
+
+  it('when a message held by a dead process is taken up after the customer sent it again and got the answer, it runs no second turn', async () => {
+    const { bot, runner, handedOver } = setup();
+    const held = inbound('SM00000000000000000000000000000008', 'Confirm and submit', '2026-12-03T07:00:00Z');
+    const again = inbound('SM00000000000000000000000000000009', 'Confirm and submit', '2026-12-03T07:00:09Z');
+
+    await runner.run(toInboundActivity(again, identity), { verifiedPhone: again.from });
+    handedOver.add(again.messageSid);
+    const late = await runner.run(toInboundActivity(held, identity), { verifiedPhone: held.from });
+
+    assert.deepEqual(texts(late), []);
+    assert.equal(bot.turnsRun, 1);
   });
 });
