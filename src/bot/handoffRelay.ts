@@ -62,29 +62,41 @@ export class HandoffRelay {
     return this.deps.service.isHandedOff(context.activity.conversation.id);
   }
 
-  /** Collects what the bot says in this turn; `flush` records it in the transcript. */
+  /**
+   * Collects what the bot says in this turn; `flush` records it in the transcript. Replies sent
+   * after `flush` (web chat holds a turn's replies until its state is saved) are recorded as they
+   * go out.
+   */
   watch(context: TurnContext): { flush(): Promise<void> } {
     const said: string[] = [];
+    let flushed = false;
     context.onSendActivities(async (_ctx, activities, next) => {
-      for (const sent of activities) {
-        if ((sent.type ?? 'message') === 'message' && sent.text) said.push(sent.text);
-      }
+      const texts = activities
+        .filter((sent) => (sent.type ?? 'message') === 'message' && sent.text)
+        .map((sent) => sent.text ?? '');
+      if (flushed) await this.recordBotMessages(context, texts);
+      else said.push(...texts);
       return next();
     });
     return {
       flush: async () => {
-        if (said.length === 0) return;
-        try {
-          await this.deps.service.recordBotMessage(context.activity.conversation.id, said);
-        } catch (error) {
-          // The transcript is for agents; a lost line must not fail the customer's turn.
-          this.deps.logger.warn(
-            { err: error, conversationId: context.activity.conversation.id },
-            'bot messages not recorded',
-          );
-        }
+        flushed = true;
+        await this.recordBotMessages(context, said.splice(0));
       },
     };
+  }
+
+  private async recordBotMessages(context: TurnContext, texts: string[]): Promise<void> {
+    if (texts.length === 0) return;
+    try {
+      await this.deps.service.recordBotMessage(context.activity.conversation.id, texts);
+    } catch (error) {
+      // The transcript is for agents; a lost line must not fail the customer's turn.
+      this.deps.logger.warn(
+        { err: error, conversationId: context.activity.conversation.id },
+        'bot messages not recorded',
+      );
+    }
   }
 }
 

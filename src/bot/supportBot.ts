@@ -8,6 +8,11 @@ import {
 } from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
 import { ContactTeamHandoff } from '../dialogs/contactTeamHandoff';
+import { ConversationLanguage, languageOf, type LanguageState } from '../dialogs/conversationLanguage';
+import type { LanguageSupport } from '../dialogs/otherLanguageDialog';
+import { loadLanguageWording } from '../dialogs/wording/languageWording';
+import { LanguageDetector } from '../services/language/languageDetector';
+import { TranslatedFaq } from '../services/language/translatedFaq';
 import { QueueHandoff } from '../dialogs/queueHandoff';
 import type { HandoffService } from '../services/handoff/handoffService';
 import { HandoffRelay } from './handoffRelay';
@@ -139,6 +144,20 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       for (const alias of [make.name.toLowerCase(), ...make.aliases]) aliases.set(alias, make.name);
     }
     const now = options.now ?? (() => new Date());
+    const languages: LanguageSupport = {
+      conversation: new ConversationLanguage(
+        conversationState.createProperty<LanguageState>('conversationLanguage'),
+        new LanguageDetector(),
+      ),
+      words: loadLanguageWording(),
+      faq: TranslatedFaq.loadAll(options.faq),
+    };
+    const contactInCustomerLanguage = (context: TurnContext): string | undefined => {
+      const language = languageOf(context);
+      const words = languages.words.get(language);
+      const faq = languages.faq.get(language);
+      return language === 'en' || !words || !faq ? undefined : `${words.text('noAgentYet')} ${faq.contact}`;
+    };
     const service = options.handoffService;
     const handoff =
       options.handoff ??
@@ -151,7 +170,7 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
             describeTime: (at) => service.settings.hours.describe(at),
             logger: options.logger,
           })
-        : new ContactTeamHandoff(renderer, options.faq.contact, wording));
+        : new ContactTeamHandoff(renderer, options.faq.contact, wording, contactInCustomerLanguage));
     const deps: SupportDialogDeps = {
       recognizer: options.recognizer,
       catalogue: options.catalogue,
@@ -163,6 +182,7 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       tickets: options.tickets,
       ratings: options.ratings,
       handoff,
+      languages,
       customerMemory: userState.createProperty<CustomerMemory>('customerMemory'),
       photos: new CustomerPhotos(conversationState.createProperty<PendingPhotos>('pendingPhotos'), now),
       logger: options.logger,

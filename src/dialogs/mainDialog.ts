@@ -18,6 +18,7 @@ import { HANDOFF_RATING_DIALOG, HandoffRatingDialog, type HandoffRatingOptions }
 import { InterruptionDetector, activeAsk, type Interruption } from './interruptions';
 import type { ChildResult, MainAction } from './mainActions';
 import { hasIntentLabel, helpText, intentLabel, mainMenu } from './messages';
+import { OTHER_LANGUAGE_DIALOG, OtherLanguageDialog, type OtherLanguageOptions } from './otherLanguageDialog';
 import { photoReceipt } from './photoReceipt';
 import type { SupportDialogDeps } from './ports';
 import { wordsFor, type Words } from './wording/dialogWording';
@@ -73,6 +74,8 @@ interface LoopOptions {
   suggestions?: IntentName[];
   /** What the unsure message named (product, car, ticket), used once the customer picks. */
   details?: Details;
+  /** The message was in this other language: answer in it (OtherLanguageDialog). */
+  otherLanguage?: OtherLanguageOptions;
   /** Messages not understood in a row: at two, a person takes over. */
   misses?: number;
 }
@@ -121,6 +124,7 @@ export class MainDialog extends ComponentDialog {
     this.addDialog(new RepairRegistrationDialog(deps));
     this.addDialog(new TicketStatusDialog(deps));
     this.addDialog(new FaqDialog(deps));
+    this.addDialog(new OtherLanguageDialog(deps));
     this.addDialog(new CancelTicketDialog(deps));
     this.addDialog(new HandoffRatingDialog(deps));
     this.initialDialogId = MAIN_LOOP;
@@ -135,6 +139,11 @@ export class MainDialog extends ComponentDialog {
       return innerDc.beginDialog(MAIN_LOOP, { action: options.action } satisfies LoopOptions);
     // A photo alone opens with the menu: its empty text routes there.
     await this.keepPhotos(innerDc);
+    const { language, detected } = await this.deps.languages.conversation.observe(innerDc.context);
+    if (detected !== undefined && language !== 'en')
+      return innerDc.beginDialog(MAIN_LOOP, {
+        otherLanguage: { language, text: options?.text ?? '', introduce: true },
+      } satisfies LoopOptions);
     return innerDc.beginDialog(MAIN_LOOP, { text: options?.text ?? '' } satisfies LoopOptions);
   }
 
@@ -144,6 +153,8 @@ export class MainDialog extends ComponentDialog {
       await innerDc.repromptDialog();
       return Dialog.EndOfTurn;
     }
+    const switched = await this.switchLanguage(innerDc);
+    if (switched) return switched;
     const text = innerDc.context.activity.text ?? '';
     const ticketNumber = ticketNumberIn(text);
     if (ticketNumber && isTicketCancelRequest(text) && !activeAsk(innerDc)?.spec.open) {
@@ -158,6 +169,39 @@ export class MainDialog extends ComponentDialog {
     const interruption = await this.interruptions.detect(innerDc);
     if (interruption) return this.interrupt(innerDc, interruption);
     return innerDc.continueDialog();
+  }
+
+  /**
+   * A message confidently in another language than the conversation's: a Spanish sentence is not
+   * an answer to an English question ("no" in it is not the English "no"), so what was going on
+   * stops and the customer is answered in their language; a confidently English message in the
+   * other-language menu goes back to the English bot. Otherwise undefined: carry on.
+   */
+  private async switchLanguage(innerDc: DialogContext): Promise<DialogTurnResult | undefined> {
+    const context = innerDc.context;
+    const { detected, previous } = await this.deps.languages.conversation.observe(context);
+    if (detected === undefined) return undefined;
+    const inOtherLanguageMenu = isActive(innerDc, OTHER_LANGUAGE_DIALOG);
+    const text = context.activity.text ?? '';
+    if (detected === 'en') {
+      if (!inOtherLanguageMenu) return undefined;
+      await innerDc.cancelAllDialogs();
+      return innerDc.beginDialog(MAIN_LOOP, { text } satisfies LoopOptions);
+    }
+    if (inOtherLanguageMenu && previous === detected) return undefined;
+    // An address, a name or a description is data, not a language signal ("Unter den Linden 1"):
+    // a valid answer to such a question is taken as it is.
+    const ask = activeAsk(innerDc);
+    if (
+      ask &&
+      (ask.spec.field !== undefined || ask.spec.freeForm) &&
+      ask.dialog.assess(context, ask.spec).kind === 'answer'
+    )
+      return undefined;
+    await innerDc.cancelAllDialogs();
+    return innerDc.beginDialog(MAIN_LOOP, {
+      otherLanguage: { language: detected, text, introduce: true },
+    } satisfies LoopOptions);
   }
 
   /**
@@ -315,6 +359,7 @@ export class MainDialog extends ComponentDialog {
   private async prompt(step: WaterfallStepContext<LoopOptions>): Promise<DialogTurnResult> {
     const options = step.options ?? {};
     const words = this.words(step.context);
+    if (options.otherLanguage) return step.beginDialog(OTHER_LANGUAGE_DIALOG, options.otherLanguage);
     if (options.action) return step.next({ action: options.action });
     if (options.text !== undefined) return step.next({ text: options.text } satisfies AskResult);
     if (options.suggestions) {

@@ -9,6 +9,7 @@ import type { CustomerCancellation, CustomerTicketSummary } from '../services/ti
 import type { RegistrationInput, TicketView } from '../services/tickets/types';
 import type { CustomerPhotos } from './customerPhotos';
 import type { FieldValidators } from './fieldValidators';
+import type { LanguageSupport } from './otherLanguageDialog';
 import type { ChannelRenderer } from './rendering/channelRenderer';
 import type { DialogWording } from './wording/dialogWording';
 
@@ -112,6 +113,8 @@ export interface SupportDialogDeps {
   logger: Logger;
   /** The current time (tests pin it). */
   now: () => Date;
+  /** The conversation's language and what is said in languages other than English. */
+  languages: LanguageSupport;
   /** Unset: unanswered questions are not kept (tests that do not look at them). */
   unanswered?: UnansweredLog;
   /** Unset: every typed number is texted as is (tests; SMS_CONFIRM_NEW_NUMBERS=off does the same). */

@@ -167,7 +167,8 @@ export class FaqLibrary {
   constructor(
     entries: ReadonlyArray<z.infer<typeof entrySchema>>,
     readonly contact: string,
-    values: FaqValues,
+    /** The values placeholders were filled with (translations fill theirs the same way). */
+    readonly values: FaqValues,
   ) {
     const fill = (text: string): string =>
       text.replace(/\{turnaroundBusinessDays\}/g, String(values.turnaroundBusinessDays));
