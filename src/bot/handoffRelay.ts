@@ -2,7 +2,7 @@ import { EventFactory, TurnContext, type Activity } from 'botbuilder';
 import { exactCommand } from '../dialogs/commands';
 import type { ChannelRenderer } from '../dialogs/rendering/channelRenderer';
 import { wordsFor, type DialogWording } from '../dialogs/wording/dialogWording';
-import type { HandoffService } from '../services/handoff/handoffService';
+import type { HandoffService, TranscriptTurn } from '../services/handoff/handoffService';
 import type { TranscriptAttachment } from '../services/handoff/types';
 import type { Logger } from '../services/logging/logger';
 import { handoffChannel } from '../dialogs/queueHandoff';
@@ -13,18 +13,26 @@ export type RelayOutcome = 'bot' | 'relayed' | 'cancelled';
 export interface HandoffRelayDeps {
   service: Pick<
     HandoffService,
-    'recordCustomerMessage' | 'recordBotMessage' | 'cancelByCustomer' | 'isHandedOff'
+    'beginTurn' | 'finishTurn' | 'recordBotMessage' | 'cancelByCustomer' | 'isHandedOff'
   >;
   renderer: ChannelRenderer;
   wording: DialogWording;
   logger: Logger;
 }
 
+/** Where a message turn's transcript block waits in the turn state for `flush`. */
+const TRANSCRIPT_TURN = Symbol('handoffTranscriptTurn');
+
 /**
  * The customer side of the relay, run first in every message turn: the message is recorded (every
  * conversation has a transcript an agent can open) before the turn is acknowledged, and while the
  * conversation is queued or with an agent it goes to them, not to the dialogs; the bot stays
  * silent. "Cancel" while waiting (not once an agent has joined) takes the customer back to the bot.
+ *
+ * Per bot turn that is two writes: one at the start (is a person on it? — the store decides, so a
+ * takeover on another instance counts) and one at the end (the customer's message and the bot's
+ * replies together), which `flush` makes and the turn awaits before it is answered. A handed-off
+ * message is stored and published to the agent before `onMessage` returns.
  */
 export class HandoffRelay {
   constructor(private readonly deps: HandoffRelayDeps) {}
@@ -33,7 +41,7 @@ export class HandoffRelay {
     const activity = context.activity;
     const conversationId = activity.conversation.id;
     const text = activity.text ?? '';
-    const recorded = await this.deps.service.recordCustomerMessage(conversationId, {
+    const recorded = await this.deps.service.beginTurn(conversationId, {
       text,
       attachments: attachmentsOf(activity),
       ...(activity.locale ? { language: activity.locale } : {}),
@@ -41,6 +49,7 @@ export class HandoffRelay {
       channel: handoffChannel(activity.channelId),
       reference: TurnContext.getConversationReference(activity),
     });
+    context.turnState.set(TRANSCRIPT_TURN, recorded.turn);
     if (!recorded.handedOff) return 'bot';
     if (recorded.handoff?.state === 'queued' && exactCommand(text) === 'cancel') {
       if (await this.deps.service.cancelByCustomer(conversationId)) {
@@ -62,7 +71,12 @@ export class HandoffRelay {
     return this.deps.service.isHandedOff(context.activity.conversation.id);
   }
 
-  /** Collects what the bot says in this turn; `flush` records it in the transcript. */
+  /**
+   * Collects what the bot says in this turn; `flush` records it in the transcript, with the
+   * customer's message when `onMessage` left it to the end of the turn. `flush` rejects only when
+   * that customer message could not be stored (the turn must not be acknowledged as if it were);
+   * a lost bot line is logged and the turn goes on.
+   */
   watch(context: TurnContext): { flush(): Promise<void> } {
     const said: string[] = [];
     context.onSendActivities(async (_ctx, activities, next) => {
@@ -71,17 +85,21 @@ export class HandoffRelay {
       }
       return next();
     });
+    let flushed = false;
     return {
       flush: async () => {
-        if (said.length === 0) return;
+        if (flushed) return;
+        flushed = true;
+        const conversationId = context.activity.conversation.id;
+        const turn = context.turnState.get<TranscriptTurn | undefined>(TRANSCRIPT_TURN);
         try {
-          await this.deps.service.recordBotMessage(context.activity.conversation.id, said);
+          if (turn) await this.deps.service.finishTurn(turn, said);
+          else if (said.length > 0) await this.deps.service.recordBotMessage(conversationId, said);
         } catch (error) {
-          // The transcript is for agents; a lost line must not fail the customer's turn.
-          this.deps.logger.warn(
-            { err: error, conversationId: context.activity.conversation.id },
-            'bot messages not recorded',
-          );
+          this.deps.logger.warn({ err: error, conversationId }, 'turn transcript not recorded');
+          // The customer's message must be stored before the turn is answered: the turn fails. A
+          // lost bot line alone (the transcript is for agents) does not fail the customer's turn.
+          if (turn?.customer) throw error;
         }
       },
     };

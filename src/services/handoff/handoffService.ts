@@ -8,6 +8,7 @@ import { HandoffEventBus, type NewHandoffEvent } from './handoffEventBus';
 import {
   handoffCollections,
   type HandoffCollections,
+  type ConversationDoc,
   type HandoffDoc,
   type TranscriptDoc,
 } from './handoffModels';
@@ -81,7 +82,29 @@ export interface RecordedCustomerMessage {
   handoff?: HandoffView;
 }
 
+/** A message turn's place in the transcript, from `beginTurn` to `finishTurn` (opaque to the bot). */
+export interface TranscriptTurn {
+  readonly conversationId: string;
+  /** The customer entry's id; the bot's replies are `<idPrefix>:bot:<n>`. */
+  readonly idPrefix: string;
+  /** The next seq of the turn's block, and its last. */
+  readonly nextSeq: number;
+  readonly lastSeq: number;
+  /** The customer's entry when it is not stored yet (the bot has the conversation). */
+  readonly customer?: TranscriptDoc;
+}
+
+export interface CustomerTurn extends RecordedCustomerMessage {
+  turn: TranscriptTurn;
+}
+
 const MAX_TEXT = 4000;
+/**
+ * Seqs a message turn takes at once: the customer's entry and up to this many minus one bot replies
+ * (a turn sends one to three), so the replies need no counter write of their own. The seqs a turn
+ * leaves unused are gaps: the transcript stays in order, its seqs are not consecutive.
+ */
+export const TURN_SEQ_BLOCK = 8;
 /** How often the queue timeout and the delivery retries are looked at. */
 const SWEEP_EVERY_MS = 5_000;
 const agentSchema = z.strictObject({
@@ -293,13 +316,99 @@ export class HandoffService {
     conversationId: string,
     input: CustomerMessageInput,
   ): Promise<RecordedCustomerMessage> {
+    const { conversation, entry } = await this.reserveCustomerEntry(conversationId, input, 1);
+    return this.storeCustomerEntry(conversation, entry);
+  }
+
+  /**
+   * Opens a message turn's transcript in one write: the conversation document takes the message
+   * (last activity, reference) and hands out a block of TURN_SEQ_BLOCK seqs (the customer's entry
+   * and the bot's replies, in order), and says whether a person has the conversation, as the store
+   * has it now (a takeover on another instance included).
+   *
+   * Handed off: the message is stored (and published to agents) before this returns, as
+   * recordCustomerMessage does. Otherwise the entry is kept in the returned turn and `finishTurn`
+   * stores it with the bot's replies in one insert; the turn must await that before it is
+   * acknowledged (SupportBot does, before the HTTP answer), failed turns included.
+   */
+  async beginTurn(conversationId: string, input: CustomerMessageInput): Promise<CustomerTurn> {
+    const { conversation, entry } = await this.reserveCustomerEntry(conversationId, input, TURN_SEQ_BLOCK);
+    const turn: TranscriptTurn = {
+      conversationId: entry.conversationId,
+      idPrefix: entry._id,
+      nextSeq: entry.seq + 1,
+      lastSeq: conversation.seq,
+    };
+    if (!conversation.activeHandoffId) {
+      return { entry: entryOf(entry), handedOff: false, turn: { ...turn, customer: entry } };
+    }
+    return { ...(await this.storeCustomerEntry(conversation, entry)), turn };
+  }
+
+  /**
+   * Closes a message turn: stores the customer's entry if `beginTurn` kept it, and the bot's replies,
+   * in one insert (seqs from the turn's block; ids from the activity id, so a retried turn adds
+   * nothing twice). Rejects only when the store refused the write.
+   */
+  async finishTurn(turn: TranscriptTurn, botTexts: readonly string[]): Promise<void> {
+    const texts = botTexts.filter((one) => one.trim() !== '');
+    const docs: TranscriptDoc[] = turn.customer ? [turn.customer] : [];
+    if (texts.length > 0) {
+      const seqs = await this.seqsFor(turn, texts.length);
+      const now = this.clock.now();
+      texts.forEach((one, index) =>
+        docs.push({
+          _id: `${turn.idPrefix}:bot:${index}`,
+          conversationId: turn.conversationId,
+          seq: seqs[index],
+          at: now,
+          from: 'bot',
+          text: one.slice(0, MAX_TEXT),
+        }),
+      );
+    }
+    if (docs.length === 0) return;
+    try {
+      await this.collections.transcripts.insertMany(docs, { ordered: false });
+    } catch (error) {
+      // A retried turn: what it recorded the first time stays, nothing is added twice.
+      if (!onlyDuplicateKeys(error)) throw error;
+    }
+  }
+
+  /** The turn's block first; a turn that says more than it holds takes more seqs (one more write). */
+  private async seqsFor(turn: TranscriptTurn, count: number): Promise<number[]> {
+    const inBlock = Math.max(0, Math.min(count, turn.lastSeq - turn.nextSeq + 1));
+    const seqs = Array.from({ length: inBlock }, (_, index) => turn.nextSeq + index);
+    const more = count - inBlock;
+    if (more > 0) {
+      const conversation = await this.collections.conversations.findOneAndUpdate(
+        { _id: turn.conversationId },
+        { $inc: { seq: more } },
+        { returnDocument: 'after', projection: { seq: 1 } },
+      );
+      if (!conversation) throw new NotFoundError(`No conversation ${turn.conversationId}`);
+      for (let seq = conversation.seq - more + 1; seq <= conversation.seq; seq += 1) seqs.push(seq);
+    }
+    return seqs;
+  }
+
+  /** Takes `count` seqs for a customer message (the first is the message's) and notes the message on the conversation. */
+  private async reserveCustomerEntry(
+    conversationId: string,
+    input: CustomerMessageInput,
+    count: number,
+  ): Promise<{
+    conversation: Pick<ConversationDoc, '_id' | 'seq' | 'activeHandoffId'>;
+    entry: TranscriptDoc;
+  }> {
     const id = conversationIdSchema.parse(conversationId);
     const now = this.clock.now();
     const text = input.text.slice(0, MAX_TEXT);
     const conversation = await this.collections.conversations.findOneAndUpdate(
       { _id: id },
       {
-        $inc: { seq: 1 },
+        $inc: { seq: count },
         $set: {
           lastActivityAt: now,
           ...(text.trim() !== '' ? { lastCustomerText: oneLine(text) } : {}),
@@ -308,18 +417,27 @@ export class HandoffService {
         },
         $setOnInsert: { createdAt: now, ...(input.channel ? {} : { channel: 'unknown' }) },
       },
-      { upsert: true, returnDocument: 'after' },
+      { upsert: true, returnDocument: 'after', projection: { seq: 1, activeHandoffId: 1 } },
     );
     if (!conversation) throw new Error('handoff conversation: no document after upsert');
     const entry: TranscriptDoc = {
       _id: input.messageId ? `${id}:${input.messageId}` : randomUUID(),
       conversationId: id,
-      seq: conversation.seq,
+      seq: conversation.seq - count + 1,
       at: now,
       from: 'customer',
       text,
       ...(input.attachments && input.attachments.length > 0 ? { attachments: input.attachments } : {}),
     };
+    return { conversation, entry };
+  }
+
+  /** Stores a customer entry now; when a person has the conversation, publishes it to them. */
+  private async storeCustomerEntry(
+    conversation: Pick<ConversationDoc, '_id' | 'activeHandoffId'>,
+    entry: TranscriptDoc,
+  ): Promise<RecordedCustomerMessage> {
+    const id = conversation._id;
     try {
       await this.collections.transcripts.insertOne(entry);
     } catch (error) {
@@ -1042,4 +1160,12 @@ function entryOf(doc: TranscriptDoc): TranscriptEntry {
 
 function isDuplicateKey(error: unknown): boolean {
   return (error as { code?: unknown }).code === 11000;
+}
+
+/** An unordered insert whose only failures are duplicate keys (every other document went in). */
+function onlyDuplicateKeys(error: unknown): boolean {
+  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+  if (writeErrors === undefined) return isDuplicateKey(error);
+  const list: unknown[] = Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+  return list.length > 0 && list.every(isDuplicateKey);
 }
