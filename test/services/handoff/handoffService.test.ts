@@ -218,6 +218,51 @@ describe('HandoffService (store)', () => {
     assert.equal((await service.get(id)).transcript.length, 1);
   });
 
+  it('when a bot turn is finished, its customer message and replies are stored together, in order, and a retry adds nothing', async () => {
+    const id = newConversation();
+    const input = { text: 'hello', channel: 'webchat', messageId: 'act-7' } as const;
+    const begun = await service.beginTurn(id, input);
+    assert.equal(begun.handedOff, false);
+    // Nothing is written between the two: the customer entry waits for the end of the turn.
+    assert.equal((await service.get(id)).transcript.length, 0);
+    const replies = Array.from({ length: 10 }, (_, index) => `reply ${index + 1}`);
+    await service.finishTurn(begun.turn, replies);
+    const retried = await service.beginTurn(id, input);
+    await service.finishTurn(retried.turn, ['reply 1 again']);
+    const next = await service.beginTurn(id, { text: 'thanks', messageId: 'act-8' });
+    await service.finishTurn(next.turn, ['You are welcome']);
+
+    const transcript = (await service.get(id)).transcript;
+    assert.deepEqual(
+      transcript.map((entry) => entry.text),
+      ['hello', ...replies, 'thanks', 'You are welcome'],
+    );
+    const seqs = transcript.map((entry) => entry.seq);
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+    );
+    assert.equal(new Set(seqs).size, seqs.length);
+  });
+
+  it('when a person has the conversation at the start of a turn, the message is stored and published before the turn goes on', async () => {
+    const id = newConversation();
+    await escalate(id);
+    const events: HandoffEvent[] = [];
+    const unsubscribe = service.subscribe((event) => events.push(event));
+    const begun = await service.beginTurn(id, { text: 'still black', messageId: 'act-9' });
+    unsubscribe();
+    assert.equal(begun.handedOff, true);
+    assert.equal(begun.handoff?.state, 'queued');
+    assert.ok(
+      events.some((event) => event.type === 'customer_message' && event.entry.text === 'still black'),
+    );
+    assert.deepEqual(
+      (await service.get(id)).transcript.map((entry) => [entry.from, entry.text]),
+      [['customer', 'still black']],
+    );
+  });
+
   it('when the holder replies, the reply is stored before it is delivered; anyone else is refused', async () => {
     const id = newConversation();
     await escalate(id);
