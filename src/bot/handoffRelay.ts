@@ -29,10 +29,11 @@ const TRANSCRIPT_TURN = Symbol('handoffTranscriptTurn');
  * conversation is queued or with an agent it goes to them, not to the dialogs; the bot stays
  * silent. "Cancel" while waiting (not once an agent has joined) takes the customer back to the bot.
  *
- * Per bot turn that is two writes: one at the start (is a person on it? — the store decides, so a
- * takeover on another instance counts) and one at the end (the customer's message and the bot's
- * replies together), which `flush` makes and the turn awaits before it is answered. A handed-off
- * message is stored and published to the agent before `onMessage` returns.
+ * Per bot turn that is one read at the start (is a person on it? — the store decides, so a
+ * takeover on another instance counts) and, at the end, one insert (the customer's message and the
+ * bot's replies together) beside one update of the conversation, made by `flush` alongside the
+ * state save; the turn awaits them before it is answered. A handed-off message is stored and
+ * published to the agent before `onMessage` returns.
  */
 export class HandoffRelay {
   constructor(private readonly deps: HandoffRelayDeps) {}

@@ -223,8 +223,8 @@ describe('HandoffService (store)', () => {
     const input = { text: 'hello', channel: 'webchat', messageId: 'act-7' } as const;
     const begun = await service.beginTurn(id, input);
     assert.equal(begun.handedOff, false);
-    // Nothing is written between the two: the customer entry waits for the end of the turn.
-    assert.equal((await service.get(id)).transcript.length, 0);
+    // Nothing is written at the start (one read): the customer entry waits for the end of the turn.
+    await assert.rejects(service.get(id), NotFoundError);
     const replies = Array.from({ length: 10 }, (_, index) => `reply ${index + 1}`);
     await service.finishTurn(begun.turn, replies);
     const retried = await service.beginTurn(id, input);
@@ -243,6 +243,35 @@ describe('HandoffService (store)', () => {
       [...seqs].sort((a, b) => a - b),
     );
     assert.equal(new Set(seqs).size, seqs.length);
+  });
+
+  it('when an agent takes over while a bot turn runs, the turn’s entries come after the takeover’s, each seq once', async () => {
+    const id = newConversation();
+    const first = await service.beginTurn(id, { text: 'hello', messageId: 'b-1', reference: { id } });
+    await service.finishTurn(first.turn, ['Hi!']);
+    const begun = await service.beginTurn(id, { text: 'my screen is black', messageId: 'b-2' });
+    await service.takeOver(id, SAM);
+    await service.settle();
+    await service.finishTurn(begun.turn, ['Did this help?']);
+
+    const transcript = (await service.get(id)).transcript;
+    assert.deepEqual(
+      transcript.map((entry) => entry.from),
+      ['customer', 'bot', 'system', 'customer', 'bot'],
+    );
+    assert.deepEqual(
+      transcript.slice(3).map((entry) => entry.text),
+      ['my screen is black', 'Did this help?'],
+    );
+    const seqs = transcript.map((entry) => entry.seq);
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+    );
+    assert.equal(new Set(seqs).size, seqs.length);
+    // The next message goes to the agent.
+    const next = await service.beginTurn(id, { text: 'hello?', messageId: 'b-3' });
+    assert.equal(next.handedOff, true);
   });
 
   it('when a person has the conversation at the start of a turn, the message is stored and published before the turn goes on', async () => {
