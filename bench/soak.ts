@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { MongoClient } from 'mongodb';
 import { AppProcess, freePort } from '../test/faults/support/appProcess';
 import { recordFigures } from '../test/faults/support/report';
 import type { FromLoad, SoakWindow, ToLoad } from './soak/load';
@@ -35,6 +36,20 @@ interface Row {
   replies: number;
   registrations: number;
   errors: number;
+  /** The embedded store: documents its queries examined in the window, and documents held. */
+  scanned: number;
+  documents: number;
+}
+
+/** The embedded store's counters (serverStatus), read over its socket in DATA_DIR. */
+async function storeCounters(client: MongoClient): Promise<{ scanned: number; documents: number }> {
+  const status: Record<string, unknown> = await client
+    .db('admin')
+    .command({ serverStatus: 1 })
+    .catch(() => ({}));
+  const metrics = status.metrics as { queryExecutor?: { scannedObjects?: number } } | undefined;
+  const embedded = status.embedded as { documents?: number } | undefined;
+  return { scanned: metrics?.queryExecutor?.scannedObjects ?? 0, documents: embedded?.documents ?? 0 };
 }
 
 function quantile(values: number[], q: number): number {
@@ -90,6 +105,8 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     await app.start();
+    const store = new MongoClient(`mongodb://${encodeURIComponent(path.join(dataDir, 'store.sock'))}/`);
+    let scannedBefore = (await storeCounters(store)).scanned;
     const users = { webChatFaq: 6, smsFaq: 4, registrations: 3, statusChecks: 2, thinkMs: 300 };
     load.send({ kind: 'start', base: app.baseUrl, windowMs: WINDOW_MS, users } satisfies ToLoad);
     console.log(
@@ -108,6 +125,7 @@ async function main(): Promise<void> {
     }, 250);
     while (performance.now() - started < MINUTES * 60_000) {
       const window: SoakWindow = await next('window');
+      const counters = await storeCounters(store);
       const row: Row = {
         atS: Math.round(window.atMs / 1000),
         rssMb: rssMb(app.pid!),
@@ -120,14 +138,18 @@ async function main(): Promise<void> {
           window.latencies.webchat.length + window.latencies.sms.length + window.latencies.status.length,
         registrations: window.registrations,
         errors: window.errors,
+        scanned: counters.scanned - scannedBefore,
+        documents: counters.documents,
       };
+      scannedBefore = counters.scanned;
       probes = [];
       rows.push(row);
       console.log(
-        `  ${String(row.atS).padStart(4)} s  RSS ${row.rssMb.toFixed(0)} MB  loop p99 ${row.loopP99Ms.toFixed(1)} ms  web p50/p99 ${row.webP50.toFixed(0)}/${row.webP99.toFixed(0)} ms  sms p50 ${row.smsP50.toFixed(0)} ms  replies ${row.replies}  registrations ${row.registrations}  errors ${row.errors}`,
+        `  ${String(row.atS).padStart(4)} s  RSS ${row.rssMb.toFixed(0)} MB  loop p99 ${row.loopP99Ms.toFixed(1)} ms  web p50/p99 ${row.webP50.toFixed(0)}/${row.webP99.toFixed(0)} ms  sms p50 ${row.smsP50.toFixed(0)} ms  replies ${row.replies}  registrations ${row.registrations}  errors ${row.errors}  store: examined ${row.scanned}, holds ${row.documents}`,
       );
     }
     clearInterval(prober);
+    await store.close();
     load.send({ kind: 'stop' } satisfies ToLoad);
     await next('stopped');
   } finally {

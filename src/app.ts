@@ -19,6 +19,7 @@ import { SupportBot } from './bot/supportBot';
 import { ReusedClientsAuthentication } from './bot/reusedClientsAuthentication';
 import { ReplyDeliveryWatch } from './bot/onTurnError';
 import { SatisfactionRatings } from './services/feedback/satisfactionRatings';
+import { UnansweredQuestions } from './services/feedback/unansweredQuestions';
 import { loadDialogWording } from './dialogs/wording/dialogWording';
 import { FaqLibrary } from './services/knowledge/faqLibrary';
 import { ProductCatalogue } from './services/knowledge/productCatalogue';
@@ -34,6 +35,7 @@ import { ticketRoutes } from './bot/routes/ticketRoutes';
 import { agentRoutes } from './bot/routes/agentRoutes';
 import { AgentAccounts } from './services/agents/agentAccounts';
 import { AgentSessions } from './services/agents/agentSessions';
+import { createAgentConsole } from './bot/agentConsole';
 import { HandoffService } from './services/handoff/handoffService';
 import { HandoffDelivery } from './bot/handoffDelivery';
 import { SMS_CHANNEL_ID } from './bot/adapters/twilioSms/smsActivity';
@@ -63,6 +65,8 @@ export interface App {
   readonly handoff: HandoffService;
   readonly database: Database;
   readonly inFlight: InFlightRequests;
+  /** Questions the bot could not answer (redacted), for the supervisor view: `report()`. */
+  readonly unanswered: UnansweredQuestions;
   /** Listens on config.http (or the given port) and starts the workers; resolves with the bound address. */
   listen(port?: number, host?: string): Promise<AddressInfo>;
   /** Graceful stop: refuse new requests, finish those in flight, stop workers, flush and close the store. */
@@ -129,6 +133,8 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
         return tickets.register(input, registerOptions);
       },
       findForCustomer: (query) => tickets.findForCustomer(query),
+      cancelForCustomer: (query) => tickets.cancelForCustomer(query),
+      ticketsForPhone: (phone) => tickets.ticketsForPhone(phone),
     };
     const smsIdentity = new SmsIdentity(
       await resolvePersistentSecret({
@@ -155,6 +161,12 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       canSend: () => smsConfigured,
       clock: { now: options.now ?? (() => new Date()) },
     });
+    // Questions the bot could not answer, redacted, for support staff (npm run report:unanswered).
+    const unanswered = new UnansweredQuestions(database.connection, {
+      retentionDays: config.retention.unansweredDays,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    await unanswered.init();
     // Agent names for transfers: the accounts are built with the agent routes below.
     const directory: { accounts?: AgentAccounts } = {};
     // Agent takeover: the queue and the relay, with the store as the bus between instances.
@@ -172,12 +184,14 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       agentNames: async (agentId) => (await directory.accounts?.get(agentId))?.name,
     });
     await handoff.init();
-    const { bot, onTurnError } = SupportBot.create({
+    const faq = FaqLibrary.load({ turnaroundBusinessDays: config.repairs.turnaroundBusinessDays });
+    const { bot, onTurnError, conversationState } = SupportBot.create({
       phoneConfirmation,
+      unanswered,
       storage,
       recognizer: createRecognizer(config, logger.child({ component: 'recognition' }), { catalogue }),
       catalogue,
-      faq: FaqLibrary.load({ turnaroundBusinessDays: config.repairs.turnaroundBusinessDays }),
+      faq,
       wording: loadDialogWording(),
       troubleshooting: TroubleshootingLibrary.load({ catalogue }),
       tickets: customerTickets,
@@ -196,6 +210,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       adapter,
       auth,
       bot,
+      conversationState,
       identity: smsIdentity,
       knownSenders,
       logger: logger.child({ component: 'sms' }),
@@ -263,6 +278,26 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     registrars.push(
       ticketRoutes({ tickets, config, agentSessions, logger: logger.child({ component: 'backoffice' }) }),
     );
+    // The agent console (/agent): page, API and live socket over the handoff service. Its socket
+    // stops before the handoff worker (workers stop in reverse order).
+    const agentConsole = createAgentConsole({
+      handoff,
+      sessions: agentSessions,
+      accounts: agentAccounts,
+      faq,
+      connection: database.connection,
+      config,
+      logger: logger.child({ component: 'agent-console' }),
+      unansweredQuestions: async () =>
+        (await unanswered.report({ limit: 50 })).map((gap) => ({
+          text: gap.question,
+          count: gap.count,
+          lastAskedAt: new Date(gap.lastAskedAt),
+        })),
+      ...clock,
+    });
+    registrars.push(...agentConsole.registrars);
+    workers.push(agentConsole.worker);
     if (sms.middleware) adapter.use(sms.middleware);
 
     const { server, inFlight } = makeServer({
@@ -283,6 +318,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
       handoff,
       database,
       inFlight,
+      unanswered,
       async listen(port = config.http.port, host = config.http.host): Promise<AddressInfo> {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);

@@ -150,6 +150,7 @@ const environmentSchema = z
     RETENTION_TRANSCRIPT_DAYS: positiveInt.default(90),
     RETENTION_PHOTO_DAYS: positiveInt.default(30),
     RETENTION_STATE_DAYS: positiveInt.default(30),
+    RETENTION_UNANSWERED_DAYS: positiveInt.default(180),
     AZURE_DIRECTLINE_SECRET: optionalString,
     AZURE_DIRECTLINE_ENDPOINT: httpUrl.default('https://directline.botframework.com'),
 
@@ -173,6 +174,7 @@ const environmentSchema = z
         .optional(),
     ),
     TWILIO_API_BASE_URL: optionalString.pipe(httpUrl.optional()),
+    TWILIO_TIMEOUT_MS: positiveInt.default(10_000),
 
     SMS_ID_SECRET: optionalString.pipe(
       z.string().min(32, 'must be at least 32 characters (use a long random value)').optional(),
@@ -361,6 +363,8 @@ export interface AppConfig {
     readonly transcriptDays: number;
     readonly photoDays: number;
     readonly stateDays: number;
+    /** Questions the bot could not answer (unanswered_questions), kept for content gaps. */
+    readonly unansweredDays: number;
   };
   readonly twilio: {
     readonly accountSid: string | undefined;
@@ -368,6 +372,8 @@ export interface AppConfig {
     readonly fromNumber: string | undefined;
     readonly messagingServiceSid: string | undefined;
     readonly apiBaseUrl: string | undefined;
+    /** How long a call to Twilio's API may take before it counts as failed (in doubt for a send). */
+    readonly timeoutMs: number;
   };
   readonly sms: {
     /** Unset → a random secret generated once into DATA_DIR; keys SMS conversation and user ids. */
@@ -486,6 +492,7 @@ export function loadConfig(
       transcriptDays: env.RETENTION_TRANSCRIPT_DAYS,
       photoDays: env.RETENTION_PHOTO_DAYS,
       stateDays: env.RETENTION_STATE_DAYS,
+      unansweredDays: env.RETENTION_UNANSWERED_DAYS,
     },
     twilio: {
       accountSid: env.TWILIO_ACCOUNT_SID,
@@ -493,6 +500,7 @@ export function loadConfig(
       fromNumber: env.TWILIO_FROM_NUMBER,
       messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID,
       apiBaseUrl: env.TWILIO_API_BASE_URL,
+      timeoutMs: env.TWILIO_TIMEOUT_MS,
     },
     sms: { idSecret: env.SMS_ID_SECRET, confirmNewNumbers: env.SMS_CONFIRM_NEW_NUMBERS },
     abuse: {

@@ -76,34 +76,56 @@ export class HandoffRelay {
    * Collects what the bot says in this turn; `flush` records it in the transcript, with the
    * customer's message when `onMessage` left it to the end of the turn. `flush` rejects only when
    * that customer message could not be stored (the turn must not be acknowledged as if it were);
-   * a lost bot line is logged and the turn goes on.
+   * a lost bot line is logged and the turn goes on. Replies sent after `flush` (web chat holds a
+   * turn's replies until its state is saved) are recorded as they go out.
    */
   watch(context: TurnContext): { flush(): Promise<void> } {
     const said: string[] = [];
+    let flushed = false;
     context.onSendActivities(async (_ctx, activities, next) => {
-      for (const sent of activities) {
-        if ((sent.type ?? 'message') === 'message' && sent.text) said.push(sent.text);
-      }
+      const texts = activities
+        .filter((sent) => (sent.type ?? 'message') === 'message' && sent.text)
+        .map((sent) => sent.text ?? '');
+      if (flushed) await this.recordBotMessages(context, texts);
+      else said.push(...texts);
       return next();
     });
-    let flushed = false;
     return {
       flush: async () => {
         if (flushed) return;
         flushed = true;
-        const conversationId = context.activity.conversation.id;
+        const texts = said.splice(0);
         const turn = context.turnState.get<TranscriptTurn | undefined>(TRANSCRIPT_TURN);
+        if (!turn) {
+          await this.recordBotMessages(context, texts);
+          return;
+        }
         try {
-          if (turn) await this.deps.service.finishTurn(turn, said);
-          else if (said.length > 0) await this.deps.service.recordBotMessage(conversationId, said);
+          await this.deps.service.finishTurn(turn, texts);
         } catch (error) {
-          this.deps.logger.warn({ err: error, conversationId }, 'turn transcript not recorded');
+          this.deps.logger.warn(
+            { err: error, conversationId: context.activity.conversation.id },
+            'turn transcript not recorded',
+          );
           // The customer's message must be stored before the turn is answered: the turn fails. A
           // lost bot line alone (the transcript is for agents) does not fail the customer's turn.
-          if (turn?.customer) throw error;
+          if (turn.customer) throw error;
         }
       },
     };
+  }
+
+  private async recordBotMessages(context: TurnContext, texts: string[]): Promise<void> {
+    if (texts.length === 0) return;
+    try {
+      await this.deps.service.recordBotMessage(context.activity.conversation.id, texts);
+    } catch (error) {
+      // The transcript is for agents; a lost line must not fail the customer's turn.
+      this.deps.logger.warn(
+        { err: error, conversationId: context.activity.conversation.id },
+        'bot messages not recorded',
+      );
+    }
   }
 }
 

@@ -8,6 +8,11 @@ import {
 } from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
 import { ContactTeamHandoff } from '../dialogs/contactTeamHandoff';
+import { ConversationLanguage, languageOf, type LanguageState } from '../dialogs/conversationLanguage';
+import type { LanguageSupport } from '../dialogs/otherLanguageDialog';
+import { loadLanguageWording } from '../dialogs/wording/languageWording';
+import { LanguageDetector } from '../services/language/languageDetector';
+import { TranslatedFaq } from '../services/language/translatedFaq';
 import { QueueHandoff } from '../dialogs/queueHandoff';
 import type { HandoffService } from '../services/handoff/handoffService';
 import { HandoffRelay } from './handoffRelay';
@@ -21,6 +26,7 @@ import type {
   RatingRecorder,
   SupportDialogDeps,
   TicketOperations,
+  UnansweredLog,
 } from '../dialogs/ports';
 import { ChannelRenderer } from '../dialogs/rendering/channelRenderer';
 import { loadDialogWording, type DialogWording } from '../dialogs/wording/dialogWording';
@@ -53,6 +59,8 @@ export interface SupportBotOptions {
   now?: () => Date;
   /** One-time codes for typed mobile numbers (see PhoneConfirmer). */
   phoneConfirmation?: PhoneConfirmer;
+  /** Where unanswered questions are logged (UnansweredQuestions). */
+  unanswered?: UnansweredLog;
   /**
    * Agent takeover: "talk to a person" queues the conversation, every message is recorded, and a
    * handed-off conversation's messages go to the agent instead of the dialogs. Unset: `handoff`.
@@ -136,6 +144,20 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       for (const alias of [make.name.toLowerCase(), ...make.aliases]) aliases.set(alias, make.name);
     }
     const now = options.now ?? (() => new Date());
+    const languages: LanguageSupport = {
+      conversation: new ConversationLanguage(
+        conversationState.createProperty<LanguageState>('conversationLanguage'),
+        new LanguageDetector(),
+      ),
+      words: loadLanguageWording(),
+      faq: TranslatedFaq.loadAll(options.faq),
+    };
+    const contactInCustomerLanguage = (context: TurnContext): string | undefined => {
+      const language = languageOf(context);
+      const words = languages.words.get(language);
+      const faq = languages.faq.get(language);
+      return language === 'en' || !words || !faq ? undefined : `${words.text('noAgentYet')} ${faq.contact}`;
+    };
     const service = options.handoffService;
     const handoff =
       options.handoff ??
@@ -148,7 +170,7 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
             describeTime: (at) => service.settings.hours.describe(at),
             logger: options.logger,
           })
-        : new ContactTeamHandoff(renderer, options.faq.contact, wording));
+        : new ContactTeamHandoff(renderer, options.faq.contact, wording, contactInCustomerLanguage));
     const deps: SupportDialogDeps = {
       recognizer: options.recognizer,
       catalogue: options.catalogue,
@@ -160,11 +182,13 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
       tickets: options.tickets,
       ratings: options.ratings,
       handoff,
+      languages,
       customerMemory: userState.createProperty<CustomerMemory>('customerMemory'),
       photos: new CustomerPhotos(conversationState.createProperty<PendingPhotos>('pendingPhotos'), now),
       logger: options.logger,
       now,
       ...(options.phoneConfirmation ? { phoneConfirmation: options.phoneConfirmation } : {}),
+      ...(options.unanswered ? { unanswered: options.unanswered } : {}),
     };
     const relay = service
       ? new HandoffRelay({ service, renderer, wording, logger: options.logger })

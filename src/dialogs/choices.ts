@@ -3,6 +3,8 @@
  * label (or a card's `{ choice }` value); an SMS reply is a number, "yes"/"no", or the option's words.
  */
 
+import { noWordsInOtherLanguages, yesWordsInOtherLanguages } from '../services/language/answerWords';
+
 export interface ChoiceSpec {
   /** What the dialog gets back. */
   value: string;
@@ -44,10 +46,14 @@ const NO_WORDS = [
   'no luck',
 ];
 
+/** With "sí", "ja", "oui", "sim", "是" and their "no"s: a customer may answer in their own language. */
+const ALL_YES_WORDS = [...YES_WORDS, ...yesWordsInOtherLanguages()];
+const ALL_NO_WORDS = [...NO_WORDS, ...noWordsInOtherLanguages().filter((word) => !NO_WORDS.includes(word))];
+
 export function yesNoChoices(yesLabel = 'Yes', noLabel = 'No'): ChoiceSpec[] {
   return [
-    { value: 'yes', label: yesLabel, synonyms: YES_WORDS },
-    { value: 'no', label: noLabel, synonyms: NO_WORDS },
+    { value: 'yes', label: yesLabel, synonyms: ALL_YES_WORDS },
+    { value: 'no', label: noLabel, synonyms: ALL_NO_WORDS },
   ];
 }
 

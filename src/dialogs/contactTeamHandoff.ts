@@ -13,9 +13,16 @@ export class ContactTeamHandoff implements HumanHandoff {
     private readonly renderer: ChannelRenderer,
     private readonly contact: string,
     private readonly wording: DialogWording,
+    /** The whole message in the conversation's language when it is not English (else undefined). */
+    private readonly inCustomerLanguage: (context: TurnContext) => string | undefined = () => undefined,
   ) {}
 
   async request(context: TurnContext, reason: HandoffReason): Promise<boolean> {
+    const translated = this.inCustomerLanguage(context);
+    if (translated !== undefined) {
+      await this.renderer.say(context, translated);
+      return false;
+    }
     const words = wordsFor(this.wording, context);
     await this.renderer.say(
       context,

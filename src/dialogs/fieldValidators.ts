@@ -6,6 +6,7 @@ import { phoneSchema, ticketNumberSchema } from '../services/tickets/types';
 import { SlotExtractor } from '../services/extraction/slotExtractor';
 import { isChatter, isPlausibleName } from '../services/extraction/sentences';
 import type { Words } from './wording/dialogWording';
+import { countryCodeFromName } from '../services/language/countryNames';
 
 /**
  * Every answer the bot asks for, checked with a helpful reason when it is not usable. Values come
@@ -179,7 +180,11 @@ let countryIndex: Map<string, string> | undefined;
 export function findCountry(text: string): string | undefined {
   countryIndex ??= buildCountryIndex();
   const answer = text.trim().toLowerCase().replace(/\.$/, '').replace(/\s+/g, ' ');
-  return countryIndex.get(answer) ?? countryIndex.get(answer.replace(/^the /, ''));
+  const english = countryIndex.get(answer) ?? countryIndex.get(answer.replace(/^the /, ''));
+  if (english) return english;
+  // "Brasil", "Deutschland", "Allemagne", "Alemania", "德国": the name in another of the bot's languages.
+  const code = countryCodeFromName(answer);
+  return code ? countryIndex.get(code.toLowerCase()) : undefined;
 }
 
 /** Finds a catalogue product named anywhere in the text ("it's a carlinkit 4.0 adapter" → cpc200-ccpa). */

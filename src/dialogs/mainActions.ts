@@ -5,7 +5,8 @@ import type { FaultCategory } from '../services/tickets/types';
 export type MainAction =
   | { type: 'troubleshoot'; symptom?: Symptom; productId?: string; carMake?: string }
   | { type: 'register'; prefill?: RegistrationPrefill; offerTroubleshootingFirst?: boolean }
-  | { type: 'status'; ticketNumber?: string }
+  | { type: 'status'; ticketNumber?: string; lostNumber?: boolean }
+  | { type: 'cancelTicket'; ticketNumber?: string }
   | { type: 'faqMenu' }
   /** An agent handed the conversation back: ask for a rating of their help. */
   | { type: 'rateHandoff'; handoffId: string };

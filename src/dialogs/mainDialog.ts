@@ -11,13 +11,14 @@ import type { TurnContext } from 'botbuilder';
 import type { Symptom } from '../services/knowledge/troubleshootingLibrary';
 import type { IntentName, Recognition } from '../services/recognition/recognizer';
 import { ASK_DIALOG, AskDialog, type AskResult, type AskSpec } from './askDialog';
-import { matchChoice, type ChoiceSpec } from './choices';
+import { matchChoice, normaliseAnswer, type ChoiceSpec } from './choices';
 import { exactCommand, type Command } from './commands';
 import { FAQ_DIALOG, FaqDialog } from './faqDialog';
 import { HANDOFF_RATING_DIALOG, HandoffRatingDialog, type HandoffRatingOptions } from './handoffRatingDialog';
-import { InterruptionDetector, type Interruption } from './interruptions';
+import { InterruptionDetector, activeAsk, type Interruption } from './interruptions';
 import type { ChildResult, MainAction } from './mainActions';
 import { hasIntentLabel, helpText, intentLabel, mainMenu } from './messages';
+import { OTHER_LANGUAGE_DIALOG, OtherLanguageDialog, type OtherLanguageOptions } from './otherLanguageDialog';
 import { photoReceipt } from './photoReceipt';
 import type { SupportDialogDeps } from './ports';
 import { wordsFor, type Words } from './wording/dialogWording';
@@ -26,6 +27,17 @@ import {
   RepairRegistrationDialog,
   type RepairRegistrationOptions,
 } from './repairRegistrationDialog';
+import { CANCEL_TICKET_DIALOG, CancelTicketDialog, type CancelTicketOptions } from './cancelTicketDialog';
+import {
+  frustrationIn,
+  isGoodbye,
+  isLostTicketNumber,
+  isTicketCancelRequest,
+  ticketNumberIn,
+} from './requestSignals';
+import { looksLikeQuestionOrRequest } from './commands';
+import { productMentioned, warrantyVerdict } from './warrantyQuestion';
+import type { FaqEntry } from '../services/knowledge/faqLibrary';
 import { TICKET_STATUS_DIALOG, TicketStatusDialog, type TicketStatusOptions } from './ticketStatusDialog';
 import {
   TROUBLESHOOTING_DIALOG,
@@ -55,13 +67,23 @@ export interface MainOptions {
 interface LoopOptions {
   text?: string;
   action?: MainAction;
-  prompt?: 'welcome' | 'first' | 'again';
+  prompt?: 'welcome' | 'first' | 'again' | 'fastPath';
+  /** The message the recognizer was unsure about, logged if the customer then picks "something else". */
+  unsureText?: string;
   /** Intents to offer when the recognizer was unsure. */
   suggestions?: IntentName[];
   /** What the unsure message named (product, car, ticket), used once the customer picks. */
   details?: Details;
+  /** The message was in this other language: answer in it (OtherLanguageDialog). */
+  otherLanguage?: OtherLanguageOptions;
   /** Messages not understood in a row: at two, a person takes over. */
   misses?: number;
+}
+
+/** Kept in the main loop's own state across turns: the tone's fast-path offer and a paused question. */
+interface ToneState {
+  offer?: boolean;
+  paused?: boolean;
 }
 
 /** Entities from the customer's message that pre-fill what the chosen flow would ask. */
@@ -102,6 +124,8 @@ export class MainDialog extends ComponentDialog {
     this.addDialog(new RepairRegistrationDialog(deps));
     this.addDialog(new TicketStatusDialog(deps));
     this.addDialog(new FaqDialog(deps));
+    this.addDialog(new OtherLanguageDialog(deps));
+    this.addDialog(new CancelTicketDialog(deps));
     this.addDialog(new HandoffRatingDialog(deps));
     this.initialDialogId = MAIN_LOOP;
   }
@@ -115,6 +139,11 @@ export class MainDialog extends ComponentDialog {
       return innerDc.beginDialog(MAIN_LOOP, { action: options.action } satisfies LoopOptions);
     // A photo alone opens with the menu: its empty text routes there.
     await this.keepPhotos(innerDc);
+    const { language, detected } = await this.deps.languages.conversation.observe(innerDc.context);
+    if (detected !== undefined && language !== 'en')
+      return innerDc.beginDialog(MAIN_LOOP, {
+        otherLanguage: { language, text: options?.text ?? '', introduce: true },
+      } satisfies LoopOptions);
     return innerDc.beginDialog(MAIN_LOOP, { text: options?.text ?? '' } satisfies LoopOptions);
   }
 
@@ -124,9 +153,150 @@ export class MainDialog extends ComponentDialog {
       await innerDc.repromptDialog();
       return Dialog.EndOfTurn;
     }
+    const switched = await this.switchLanguage(innerDc);
+    if (switched) return switched;
+    const text = innerDc.context.activity.text ?? '';
+    const ticketNumber = ticketNumberIn(text);
+    if (ticketNumber && isTicketCancelRequest(text) && !activeAsk(innerDc)?.spec.open) {
+      // "Cancel my repair CK-…" in the middle of something else: that repair, not the form.
+      await innerDc.cancelAllDialogs();
+      return innerDc.beginDialog(MAIN_LOOP, {
+        action: { type: 'cancelTicket', ticketNumber },
+      } satisfies LoopOptions);
+    }
+    const toned = await this.handleTone(innerDc, text);
+    if (toned) return toned;
     const interruption = await this.interruptions.detect(innerDc);
     if (interruption) return this.interrupt(innerDc, interruption);
     return innerDc.continueDialog();
+  }
+
+  /**
+   * A message confidently in another language than the conversation's: a Spanish sentence is not
+   * an answer to an English question ("no" in it is not the English "no"), so what was going on
+   * stops and the customer is answered in their language; a confidently English message in the
+   * other-language menu goes back to the English bot. Otherwise undefined: carry on.
+   */
+  private async switchLanguage(innerDc: DialogContext): Promise<DialogTurnResult | undefined> {
+    const context = innerDc.context;
+    const { detected, previous } = await this.deps.languages.conversation.observe(context);
+    if (detected === undefined) return undefined;
+    const inOtherLanguageMenu = isActive(innerDc, OTHER_LANGUAGE_DIALOG);
+    const text = context.activity.text ?? '';
+    if (detected === 'en') {
+      if (!inOtherLanguageMenu) return undefined;
+      await innerDc.cancelAllDialogs();
+      return innerDc.beginDialog(MAIN_LOOP, { text } satisfies LoopOptions);
+    }
+    if (inOtherLanguageMenu && previous === detected) return undefined;
+    // An address, a name or a description is data, not a language signal ("Unter den Linden 1"):
+    // a valid answer to such a question is taken as it is.
+    const ask = activeAsk(innerDc);
+    if (
+      ask &&
+      (ask.spec.field !== undefined || ask.spec.freeForm) &&
+      ask.dialog.assess(context, ask.spec).kind === 'answer'
+    )
+      return undefined;
+    await innerDc.cancelAllDialogs();
+    return innerDc.beginDialog(MAIN_LOOP, {
+      otherLanguage: { language: detected, text, introduce: true },
+    } satisfies LoopOptions);
+  }
+
+  /**
+   * Inside a question: a goodbye pauses it (nothing is lost, the next message carries on), and an
+   * angry message gets an apology and the fast path (a person, or the repair form) instead of the
+   * next question; a question on a topic the recognizer has no intent for gets its answer. The main
+   * menu (an open question) is routed by \`route\` instead.
+   */
+  private async handleTone(innerDc: DialogContext, text: string): Promise<DialogTurnResult | undefined> {
+    const ask = activeAsk(innerDc);
+    if (ask?.spec.open || text.trim() === '') return undefined;
+    const context = innerDc.context;
+    const words = this.words(context);
+    const tone = toneState(innerDc);
+    const registering = isActive(innerDc, REPAIR_REGISTRATION_DIALOG);
+    if (tone.offer) {
+      delete tone.offer;
+      const pick = matchChoice(text, fastPathChoices(words, registering), context.activity.value);
+      if (pick === 'agent') return this.interrupt(innerDc, { kind: 'agent' });
+      if (pick === 'register') {
+        await innerDc.cancelAllDialogs();
+        return innerDc.beginDialog(MAIN_LOOP, {
+          action: { type: 'register', offerTroubleshootingFirst: false },
+        } satisfies LoopOptions);
+      }
+      if (pick === 'carryOn') {
+        await innerDc.repromptDialog();
+        return Dialog.EndOfTurn;
+      }
+    }
+    const assessment = ask ? ask.dialog.assess(context, ask.spec) : undefined;
+    const answered = assessment?.kind === 'answer';
+    if (tone.paused) {
+      delete tone.paused;
+      if (!answered) {
+        await this.deps.renderer.say(context, words.text('tone.welcomeBack'));
+        await innerDc.repromptDialog();
+        return Dialog.EndOfTurn;
+      }
+    }
+    if (isGoodbye(text) && !(assessment?.kind === 'answer' && assessment.matchedChoice)) {
+      tone.paused = true;
+      await this.deps.renderer.say(context, words.text('tone.paused'));
+      return Dialog.EndOfTurn;
+    }
+    const frustration = frustrationIn(text);
+    if (frustration === 'strong' || (frustration === 'shouting' && !answered)) {
+      tone.offer = true;
+      await this.deps.renderer.say(context, words.text('tone.apology'));
+      await this.deps.renderer.ask(context, words.text('tone.choose'), fastPathChoices(words, registering));
+      return Dialog.EndOfTurn;
+    }
+    if (!answered || (ask?.spec.freeForm && looksLikeQuestionOrRequest(text))) {
+      // Topics the recognizer has no intent for (refunds, customs, a declined quote…).
+      const topics = this.deps.faq.matchTopics(text).filter((entry) => entry.intent === undefined);
+      if (topics.length > 0) {
+        if (await this.sayTopics(context, topics, text)) {
+          await innerDc.cancelAllDialogs();
+          return { status: DialogTurnStatus.complete, result: { handedOff: true } satisfies ChildResult };
+        }
+        await this.deps.renderer.say(context, words.text('main.backToIt'));
+        await innerDc.repromptDialog();
+        return Dialog.EndOfTurn;
+      }
+    }
+    return undefined;
+  }
+
+  /** Says each entry's answer (a person for the contact route); true when a person took over. */
+  private async sayTopics(
+    context: TurnContext,
+    entries: readonly FaqEntry[],
+    text: string,
+  ): Promise<boolean> {
+    for (const entry of entries) {
+      if (entry.action === 'handoff') {
+        if (await this.deps.handoff.request(context, 'asked')) return true;
+        continue;
+      }
+      if (entry.action === 'compatibility') {
+        const product = productMentioned(this.deps.catalogue, text);
+        await this.deps.renderer.say(
+          context,
+          product
+            ? this.words(context).text('routing.compatibility', {
+                product: product.name,
+                requires: product.requires,
+              })
+            : entry.answer,
+        );
+        continue;
+      }
+      await this.deps.renderer.say(context, entry.answer);
+    }
+    return false;
   }
 
   /** Keeps the photos a message carries for the repair request and says so; true if it carried files. */
@@ -189,6 +359,7 @@ export class MainDialog extends ComponentDialog {
   private async prompt(step: WaterfallStepContext<LoopOptions>): Promise<DialogTurnResult> {
     const options = step.options ?? {};
     const words = this.words(step.context);
+    if (options.otherLanguage) return step.beginDialog(OTHER_LANGUAGE_DIALOG, options.otherLanguage);
     if (options.action) return step.next({ action: options.action });
     if (options.text !== undefined) return step.next({ text: options.text } satisfies AskResult);
     if (options.suggestions) {
@@ -206,6 +377,13 @@ export class MainDialog extends ComponentDialog {
       return step.beginDialog(ASK_DIALOG, {
         prompt: words.text('main.didYouMean'),
         choices,
+        open: true,
+      } satisfies AskSpec);
+    }
+    if (options.prompt === 'fastPath') {
+      return step.beginDialog(ASK_DIALOG, {
+        prompt: words.text('tone.choose'),
+        choices: fastPathChoices(words, false).filter((choice) => choice.value !== 'carryOn'),
         open: true,
       } satisfies AskSpec);
     }
@@ -230,8 +408,12 @@ export class MainDialog extends ComponentDialog {
           step.options?.details ?? {},
         );
       }
-      if (input.choice === 'other') return this.notUnderstood(step);
       if (input.choice === 'agent') return this.handleCommand(step, 'agent');
+      if (input.choice === 'other') {
+        const unsure = step.options?.unsureText;
+        if (unsure) await this.logUnanswered(step.context, unsure, 'unsure');
+        return this.notUnderstood(step);
+      }
       const action = menuAction(input.choice);
       if (action) return this.begin(step, action);
     }
@@ -239,15 +421,56 @@ export class MainDialog extends ComponentDialog {
     if (text === '') return this.loop(step, 'first');
     const command = exactCommand(text);
     if (command) return this.handleCommand(step, command);
-    const menuChoice = matchChoice(text, mainMenu(this.words(step.context)));
+    const writtenTicket = ticketNumberIn(text);
+    if (isTicketCancelRequest(text)) {
+      return this.begin(step, {
+        type: 'cancelTicket',
+        ...(writtenTicket ? { ticketNumber: writtenTicket } : {}),
+      });
+    }
+    if (isLostTicketNumber(text)) return this.begin(step, { type: 'status', lostNumber: true });
+    if (isGoodbye(text)) return this.handleIntent(step, 'thanks_goodbye', {});
+    const words = this.words(step.context);
+    const topics = this.deps.faq.matchTopics(text);
+    if (frustrationIn(text)) {
+      // Apology and the fast path first; what they asked about (a refund…) is answered too.
+      await this.deps.renderer.say(step.context, words.text('tone.apology'));
+      const handedOff = await this.sayTopics(
+        step.context,
+        topics.filter((entry) => entry.action !== 'handoff'),
+        text,
+      );
+      if (handedOff) return step.endDialog({ handedOff: true } satisfies ChildResult);
+      return this.loop(step, 'fastPath');
+    }
+    const verdict = warrantyVerdict(text, { now: this.deps.now(), catalogue: this.deps.catalogue, words });
+    if (verdict) {
+      await this.deps.renderer.say(step.context, verdict);
+      const others = topics.filter((entry) => !['warranty', 'damage', 'repair_cost'].includes(entry.id));
+      return this.answerTopics(step, others, text);
+    }
+    if (topics.length >= 2 || (topics.length === 1 && topics[0]?.intent === undefined))
+      return this.answerTopics(step, topics, text);
+    const menu = mainMenu(words);
+    // Only a menu option written as it is wins over recognition: "status of ticket CK-…" starts
+    // with the option "status" but says more (the ticket number) than the option does.
+    const menuChoice = matchChoice(text, menu);
+    const exactMenu = menuChoice !== undefined && isExactMenuChoice(text, menu);
     const menuChosen = menuChoice ? menuAction(menuChoice) : undefined;
-    if (menuChosen) return this.begin(step, menuChosen);
+    if (menuChosen && exactMenu) return this.begin(step, menuChosen);
 
     const recognition = await this.deps.recognizer.recognize(text);
-    const details = this.detailsFrom(recognition);
+    const details = this.detailsFrom(recognition, text);
     if (recognition.intent !== 'none' && recognition.confidence >= ROUTE_CONFIDENCE) {
       return this.handleIntent(step, recognition.intent, details);
     }
+    if (menuChosen) {
+      if (menuChosen.type === 'status' && details.ticketNumber)
+        return this.begin(step, { type: 'status', ticketNumber: details.ticketNumber });
+      return this.begin(step, menuChosen);
+    }
+    if (details.ticketNumber) return this.begin(step, { type: 'status', ticketNumber: details.ticketNumber });
+    if (topics.length > 0) return this.answerTopics(step, topics, text);
     const suggestions = [
       { intent: recognition.intent, confidence: recognition.confidence },
       ...recognition.alternatives,
@@ -261,9 +484,11 @@ export class MainDialog extends ComponentDialog {
       return step.replaceDialog(MAIN_LOOP, {
         suggestions,
         details,
+        unsureText: text,
         ...(misses ? { misses } : {}),
       } satisfies LoopOptions);
     }
+    await this.logUnanswered(step.context, text, 'not_understood');
     return this.notUnderstood(step);
   }
 
@@ -277,6 +502,32 @@ export class MainDialog extends ComponentDialog {
       prompt: 'first',
       ...(misses < MAX_MISSES ? { misses } : {}),
     } satisfies LoopOptions);
+  }
+
+  private async answerTopics(
+    step: WaterfallStepContext<LoopOptions>,
+    entries: readonly FaqEntry[],
+    text: string,
+  ): Promise<DialogTurnResult> {
+    if (await this.sayTopics(step.context, entries, text))
+      return step.endDialog({ handedOff: true } satisfies ChildResult);
+    return this.loop(step, 'again');
+  }
+
+  /** Logs a question the bot could not answer (redacted by the log), so staff can fill the gap. */
+  private async logUnanswered(context: TurnContext, text: string, reason: string): Promise<void> {
+    if (!this.deps.unanswered || text.trim() === '') return;
+    try {
+      await this.deps.unanswered.record({
+        text,
+        channel: context.activity.channelId,
+        conversationId: context.activity.conversation.id,
+        reason,
+      });
+    } catch (error) {
+      // The customer's answer must not depend on the log.
+      this.deps.logger.warn({ err: error }, 'could not log an unanswered question');
+    }
   }
 
   private async handleIntent(
@@ -364,6 +615,10 @@ export class MainDialog extends ComponentDialog {
       }
       case 'faqMenu':
         return step.beginDialog(FAQ_DIALOG);
+      case 'cancelTicket': {
+        const { type: _type, ...options } = action;
+        return step.beginDialog(CANCEL_TICKET_DIALOG, options satisfies CancelTicketOptions);
+      }
       case 'rateHandoff':
         return step.beginDialog(HANDOFF_RATING_DIALOG, {
           handoffId: action.handoffId,
@@ -385,13 +640,13 @@ export class MainDialog extends ComponentDialog {
     return step.replaceDialog(MAIN_LOOP, { prompt } satisfies LoopOptions);
   }
 
-  private detailsFrom(recognition: Recognition): Details {
+  private detailsFrom(recognition: Recognition, text: string): Details {
     const entity = (kind: string): string | undefined =>
       recognition.entities.find((candidate) => candidate.kind === kind)?.value;
     const model = entity('product_model');
     const productId = model ? this.deps.catalogue.find(model)?.id : undefined;
     const carMake = entity('car_make');
-    const ticketNumber = entity('ticket_number');
+    const ticketNumber = entity('ticket_number') ?? ticketNumberIn(text);
     return {
       ...(productId ? { productId } : {}),
       ...(carMake ? { carMake } : {}),
@@ -413,6 +668,35 @@ function menuAction(choice: string): MainAction | undefined {
     default:
       return undefined;
   }
+}
+
+/** The fast path offered to an angry customer: a person, the repair form (unless already in it), or carry on. */
+function fastPathChoices(words: Words, registering: boolean): ChoiceSpec[] {
+  return [
+    { value: 'agent', label: words.text('tone.person'), synonyms: ['person', 'agent', 'human'] },
+    ...(registering
+      ? []
+      : [{ value: 'register', label: words.text('tone.register'), synonyms: ['register', 'repair form'] }]),
+    { value: 'carryOn', label: words.text('tone.carryOn'), synonyms: ['carry on', 'continue', 'go on'] },
+  ];
+}
+
+/** The main loop's own state (the bottom of the inner stack), where the tone's flags live between turns. */
+function toneState(innerDc: DialogContext): ToneState {
+  const bottom = innerDc.stack[innerDc.stack.length - 1];
+  if (!bottom) return {};
+  const state = bottom.state as { tone?: ToneState };
+  state.tone ??= {};
+  return state.tone;
+}
+
+/** Whether the text is one of the menu's options as written (label, value or synonym), not a sentence starting with one. */
+function isExactMenuChoice(text: string, menu: readonly ChoiceSpec[]): boolean {
+  const answer = normaliseAnswer(text);
+  if (/^\d{1,2}$/.test(answer)) return true;
+  return menu.some((choice) =>
+    [choice.label, choice.value, ...(choice.synonyms ?? [])].some((word) => normaliseAnswer(word) === answer),
+  );
 }
 
 /** Text or a button's value: something a question can take as its answer. */

@@ -5,9 +5,11 @@ import type { ProductCatalogue } from '../services/knowledge/productCatalogue';
 import type { TroubleshootingLibrary } from '../services/knowledge/troubleshootingLibrary';
 import type { Logger } from '../services/logging/logger';
 import type { Recognizer } from '../services/recognition/recognizer';
+import type { CustomerCancellation, CustomerTicketSummary } from '../services/tickets/ticketService';
 import type { RegistrationInput, TicketView } from '../services/tickets/types';
 import type { CustomerPhotos } from './customerPhotos';
 import type { FieldValidators } from './fieldValidators';
+import type { LanguageSupport } from './otherLanguageDialog';
 import type { ChannelRenderer } from './rendering/channelRenderer';
 import type { DialogWording } from './wording/dialogWording';
 
@@ -24,6 +26,20 @@ export interface TicketOperations {
     callerKey: string;
     clientAddress?: string;
   }): Promise<TicketView | null>;
+  /**
+   * The customer cancels their repair before receipt; see TicketService.cancelForCustomer. Absent
+   * (test doubles that only register): the bot says it cannot cancel here and offers a person.
+   */
+  cancelForCustomer?(query: {
+    ticketNumber: string;
+    phone: string;
+    callerKey: string;
+    clientAddress?: string;
+    expectedVersion?: number;
+    reason: string;
+  }): Promise<CustomerCancellation>;
+  /** The customer's repairs registered with this phone, newest first (only after the phone is proven). */
+  ticketsForPhone?(phone: string): Promise<CustomerTicketSummary[]>;
 }
 
 /** One-time codes that prove a typed mobile number before the bot texts it (PhoneConfirmation satisfies it). */
@@ -31,6 +47,8 @@ export interface PhoneConfirmer {
   start(request: {
     phone: string;
     conversationId: string;
+    /** The code must prove the customer holds the phone (a ticket lookup by phone), whatever the policy. */
+    proveOwner?: boolean;
   }): Promise<'not_needed' | 'code_sent' | 'unavailable'>;
   confirm(request: {
     phone: string;
@@ -67,6 +85,11 @@ export interface HumanHandoff {
   request(context: TurnContext, reason: HandoffReason, details?: HandoffDetails): Promise<boolean>;
 }
 
+/** Where questions the bot could not answer are logged, redacted (UnansweredQuestions satisfies it). */
+export interface UnansweredLog {
+  record(question: { text: string; channel: string; conversationId: string; reason?: string }): Promise<void>;
+}
+
 /** Per-customer memory kept in user state: only ticket numbers, to offer them in the status check. */
 export interface CustomerMemory {
   recentTickets: string[];
@@ -90,6 +113,10 @@ export interface SupportDialogDeps {
   logger: Logger;
   /** The current time (tests pin it). */
   now: () => Date;
+  /** The conversation's language and what is said in languages other than English. */
+  languages: LanguageSupport;
+  /** Unset: unanswered questions are not kept (tests that do not look at them). */
+  unanswered?: UnansweredLog;
   /** Unset: every typed number is texted as is (tests; SMS_CONFIRM_NEW_NUMBERS=off does the same). */
   phoneConfirmation?: PhoneConfirmer;
 }

@@ -6,6 +6,7 @@ import { channelFacts } from './channelFacts';
 import type { HandoffDetails, HumanHandoff } from './ports';
 import { isSms, type ChannelRenderer } from './rendering/channelRenderer';
 import { wordsFor, type DialogWording } from './wording/dialogWording';
+import { languageOf } from './conversationLanguage';
 
 /** What QueueHandoff needs from the handoff service (HandoffService satisfies it). */
 export interface HandoffQueue {
@@ -38,6 +39,9 @@ export class QueueHandoff implements HumanHandoff {
     const words = wordsFor(this.deps.wording, context);
     const activity = context.activity;
     const phone = channelFacts(context).verifiedPhone;
+    // The language the customer writes in (detected from their messages), else the channel's locale.
+    const detected = languageOf(context);
+    const language = detected !== 'en' ? detected : activity.locale;
     let result: EscalationResult;
     try {
       result = await this.deps.queue.escalate({
@@ -45,7 +49,7 @@ export class QueueHandoff implements HumanHandoff {
         channel: handoffChannel(activity.channelId),
         reason,
         context: { ...details, ...(phone ? { maskedPhone: maskPhone(phone) } : {}) },
-        ...(activity.locale ? { language: activity.locale } : {}),
+        ...(language ? { language } : {}),
         reference: TurnContext.getConversationReference(activity),
         // This turn's message is written to the transcript at the end of the turn: name it here.
         ...(activity.text?.trim() ? { summary: activity.text } : {}),

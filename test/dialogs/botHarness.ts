@@ -9,7 +9,13 @@ import {
 } from 'botbuilder';
 import { SupportBot } from '../../src/bot/supportBot';
 import type { MainDialog } from '../../src/dialogs/mainDialog';
-import type { HumanHandoff, SupportDialogDeps, TicketOperations } from '../../src/dialogs/ports';
+import type {
+  HumanHandoff,
+  PhoneConfirmer,
+  SupportDialogDeps,
+  TicketOperations,
+  UnansweredLog,
+} from '../../src/dialogs/ports';
 import type { DialogWording } from '../../src/dialogs/wording/dialogWording';
 import { setChannelFacts, type ChannelFacts } from '../../src/dialogs/channelFacts';
 import { SatisfactionRatings } from '../../src/services/feedback/satisfactionRatings';
@@ -48,6 +54,10 @@ export interface ChatOptions {
   wording?: DialogWording;
   /** What the channel vouches for each turn (an SMS sender's number), as the real adapters set it. */
   channelFacts?: ChannelFacts;
+  /** Where unanswered questions go; none by default. */
+  unanswered?: UnansweredLog;
+  /** One-time codes for typed numbers; none by default. */
+  phoneConfirmation?: PhoneConfirmer;
 }
 
 /**
@@ -93,6 +103,8 @@ export class BotHarness {
         now: options.now ?? (() => NOW),
         ...(options.handoff ? { handoff: options.handoff } : {}),
         ...(options.wording ? { wording: options.wording } : {}),
+        ...(options.unanswered ? { unanswered: options.unanswered } : {}),
+        ...(options.phoneConfirmation ? { phoneConfirmation: options.phoneConfirmation } : {}),
       },
       options.mainDialog,
     );

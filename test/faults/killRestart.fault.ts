@@ -140,10 +140,18 @@ describe('Faults: kill -9 while customers register repairs', function () {
           `      seed ${SEED}, kill at ${result.killAtMs} ms (${ticketsBeforeKill} tickets written), restart ${result.restartMs} ms, all done in ${Math.round(elapsed)} ms; ${tickets.length} tickets, ${result.resent} messages resent; orphaned ticket SMS waited ${orphanedSmsWaitMs.map((ms) => Math.round(ms)).join(', ') || 'none'} ms\n`,
         );
 
-        for (const outcome of unfinished)
+        for (const outcome of unfinished) {
           process.stdout.write(
             `      unfinished ${outcome.kind} #${outcome.index}:\n        ${outcome.transcript.join('\n        ')}\n`,
           );
+          // Every SMS that phone received, in order (the customer reads replies, not ticket SMS).
+          const texts = twilio
+            .messagesTo(outcome.phone)
+            .map((message) => `${message.receivedAt.toISOString()} ${message.body.slice(0, 100)}`);
+          process.stdout.write(`        SMS to that phone:\n          ${texts.join('\n          ')}\n`);
+        }
+        if (unfinished.length > 0)
+          process.stdout.write(`      app output: ${app.stderr.join('').slice(-3_000)}\n`);
         for (const [, numbers] of duplicated) {
           const outcome = outcomes.find((candidate) =>
             candidate.ticketNumbers.some((number) => numbers.includes(number)),

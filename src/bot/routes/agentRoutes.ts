@@ -54,6 +54,8 @@ export function agentRoutes(deps: AgentRoutesDeps): RouteRegistrar {
 
   const sessionBody = (session: AuthenticatedAgent): Record<string, unknown> => ({
     agent: publicAgent(session.agent),
+    // The console tells its own conversations (and colleagues') apart by this id.
+    agentId: session.agent.id,
     csrfToken: session.csrfToken,
     expiresAt: session.expiresAt.toISOString(),
   });

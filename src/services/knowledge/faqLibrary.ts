@@ -54,12 +54,33 @@ const answerText = z
     }
   });
 
+/**
+ * What an entry does besides its answer: `handoff` reaches a person through the handoff port (the
+ * contact route); `compatibility` answers from the product catalogue (what each product needs).
+ */
+export const FAQ_ACTIONS = ['handoff', 'compatibility'] as const;
+export type FaqAction = (typeof FAQ_ACTIONS)[number];
+
+/**
+ * A topic phrase: lower-case words matched as whole words anywhere in the customer's message; a
+ * trailing * matches any ending ("ship*" → ship, shipping, shipped).
+ */
+const topicPhrase = z
+  .string()
+  .trim()
+  .min(2)
+  .max(60)
+  .regex(/^[a-z0-9'][a-z0-9' -]*\*?$/, 'lower-case words, optionally ending with *');
+
 const entrySchema = z.strictObject({
-  id: z.enum(FAQ_TOPICS),
+  id: z.string().regex(/^[a-z][a-z_]{1,39}$/, 'lower-case letters and _'),
   intent: z.enum(FAQ_INTENTS).optional(),
   menuLabel: z.string().trim().min(2).max(24),
   question: z.string().trim().min(5).max(120),
   answer: answerText,
+  /** Phrases that show the message asks about this entry: several questions in one message each get their answer. */
+  topics: z.array(topicPhrase).max(60).optional(),
+  action: z.enum(FAQ_ACTIONS).optional(),
 });
 
 const faqFileSchema = z
@@ -106,29 +127,64 @@ const faqFileSchema = z
   });
 
 export interface FaqEntry {
-  id: FaqTopic;
+  /** One of FAQ_TOPICS, or a further entry support staff added. */
+  id: string;
   intent: FaqIntent | undefined;
   menuLabel: string;
   question: string;
   /** With placeholders filled in. */
   answer: string;
+  action: FaqAction | undefined;
+}
+
+interface TopicMatcher {
+  entry: FaqEntry;
+  patterns: RegExp[];
+}
+
+/** Lower case, apostrophes kept, everything else between words a single space. */
+function topicText(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[’‘`]/g, "'")
+    .replace(/[^a-z0-9']+/g, ' ')
+    .trim();
+}
+
+function topicPattern(phrase: string): RegExp {
+  const wildcard = phrase.endsWith('*');
+  const words = topicText(wildcard ? phrase.slice(0, -1) : phrase)
+    .split(' ')
+    .map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(` ${words.join(' ')}${wildcard ? "[a-z0-9']*" : ''} `);
 }
 
 export class FaqLibrary {
-  private readonly byId = new Map<FaqTopic, FaqEntry>();
+  private readonly byId = new Map<string, FaqEntry>();
   private readonly byIntent = new Map<string, FaqEntry>();
+  private readonly matchers: TopicMatcher[] = [];
 
   constructor(
     entries: ReadonlyArray<z.infer<typeof entrySchema>>,
     readonly contact: string,
-    values: FaqValues,
+    /** The values placeholders were filled with (translations fill theirs the same way). */
+    readonly values: FaqValues,
   ) {
     const fill = (text: string): string =>
       text.replace(/\{turnaroundBusinessDays\}/g, String(values.turnaroundBusinessDays));
     for (const entry of entries) {
-      const filled: FaqEntry = { ...entry, intent: entry.intent, answer: fill(entry.answer) };
+      const filled: FaqEntry = {
+        id: entry.id,
+        intent: entry.intent,
+        menuLabel: entry.menuLabel,
+        question: entry.question,
+        answer: fill(entry.answer),
+        action: entry.action,
+      };
       this.byId.set(entry.id, filled);
       if (entry.intent) this.byIntent.set(entry.intent, filled);
+      if (entry.topics && entry.topics.length > 0)
+        this.matchers.push({ entry: filled, patterns: entry.topics.map(topicPattern) });
     }
   }
 
@@ -158,6 +214,29 @@ export class FaqLibrary {
   /** The answer for a recognizer intent such as "faq_warranty", if it is an FAQ intent. */
   forIntent(intent: string): FaqEntry | undefined {
     return this.byIntent.get(intent);
+  }
+
+  /** Any entry by id (the required topics and the ones staff added). */
+  find(id: string): FaqEntry | undefined {
+    return this.byId.get(id);
+  }
+
+  /**
+   * The entries a message asks about, by their topic phrases, in the order the message raises them
+   * ("how long does it take? and who pays shipping?" → turnaround, shipping_cost).
+   */
+  matchTopics(text: string): FaqEntry[] {
+    const words = ` ${topicText(text)} `;
+    const found: Array<{ entry: FaqEntry; at: number }> = [];
+    for (const { entry, patterns } of this.matchers) {
+      let at = -1;
+      for (const pattern of patterns) {
+        const match = pattern.exec(words);
+        if (match && (at === -1 || match.index < at)) at = match.index;
+      }
+      if (at !== -1) found.push({ entry, at });
+    }
+    return found.sort((a, b) => a.at - b.at).map((hit) => hit.entry);
   }
 
   /** In the order of FAQ_TOPICS, for menus. */

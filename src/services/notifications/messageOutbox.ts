@@ -316,6 +316,7 @@ export class MessageOutbox implements NotificationOutbox {
       attempts: doc.attempts,
       owner,
       order: doc.order,
+      queuedAt: doc.createdAt,
     };
     if (doc.compliance) claim.compliance = true;
     if (doc.orderKey) claim.orderKey = doc.orderKey;

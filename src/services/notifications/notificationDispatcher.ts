@@ -254,6 +254,8 @@ export class NotificationDispatcher {
         idempotencyKey: notification.id,
         ...(notification.compliance || notification.fresh ? { skipOptOutCheck: true } : {}),
         ...(notification.fresh && notification.attempts === 1 ? { firstAttempt: true } : {}),
+        priorAttempts: notification.attempts - 1,
+        ...(notification.queuedAt ? { notBefore: notification.queuedAt } : {}),
       }));
     } catch (error) {
       const smsError = error instanceof SmsSendError ? error : undefined;
@@ -276,7 +278,9 @@ export class NotificationDispatcher {
         this.deps.logger.error({ ...log, reason: description }, 'notification failed after the last attempt');
         return { outcome: 'failed', error: smsError ?? new SmsSendError(description, reason, true) };
       }
-      const retryAt = new Date(now.getTime() + this.backoffMs(notification.attempts));
+      // The provider's Retry-After (429, 503) wins when it asks for longer than our backoff.
+      const delayMs = Math.max(this.backoffMs(notification.attempts), smsError?.retryAfterMs ?? 0);
+      const retryAt = new Date(now.getTime() + delayMs);
       await this.deps.outbox.markFailed(notification, { at: now, error: description, retryAt });
       this.deps.logger.warn(
         { ...log, reason: description, retryAt: retryAt.toISOString() },

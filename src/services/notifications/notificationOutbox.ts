@@ -32,6 +32,8 @@ export interface ClaimedNotification {
   /** Delivery attempts including this one. */
   attempts: number;
   owner: string;
+  /** When the message was queued: no attempt to send it started earlier. */
+  queuedAt?: Date;
 }
 
 /**

@@ -19,6 +19,13 @@ export interface SmsMessage {
   skipOptOutCheck?: boolean;
   /** No earlier attempt used this idempotency key: the sender may skip recording the attempt before it. */
   firstAttempt?: boolean;
+  /**
+   * Attempts of this message before this one (0 or unset: none). An earlier attempt that left no
+   * record (a crash in the middle of it) may still have reached the provider.
+   */
+  priorAttempts?: number;
+  /** No attempt of this message started before this time (when it was queued). */
+  notBefore?: Date;
 }
 
 export interface SmsSender {
@@ -47,6 +54,8 @@ export class SmsSendError extends Error {
     readonly retryable: boolean,
     /** Provider's own error code (e.g. Twilio 21610), for logs. */
     readonly providerCode?: string | number,
+    /** The provider asked to wait this long before trying again (Retry-After). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'SmsSendError';

@@ -81,9 +81,28 @@ export class TwilioSmsSender implements SmsSender {
 
   private async deliver(message: SmsMessage, firstAttempt: boolean): Promise<{ providerMessageId: string }> {
     const { log, logger } = this.deps;
+    const startedAt = this.now();
+    let inDoubtSince: Date | undefined;
     if (!firstAttempt) {
-      const begun = await log.begin(message.idempotencyKey, message.to, message.body, this.now());
+      const begun = await log.begin(message.idempotencyKey, message.to, message.body, startedAt);
       if (begun.kind === 'already_sent') return { providerMessageId: begun.providerMessageId };
+      if (begun.kind === 'in_doubt') inDoubtSince = begun.since;
+      // Earlier attempts left no record: one was cut off before it could write it (fast path).
+      else if (begun.kind === 'new' && (message.priorAttempts ?? 0) > 0)
+        inDoubtSince = message.notBefore ?? new Date(startedAt.getTime() - UNKNOWN_START_LOOKBACK_MS);
+    }
+    if (inDoubtSince) {
+      const found = await this.findAccepted(message, inDoubtSince);
+      if (found) {
+        const status = isOutboundSmsStatus(found.status) ? found.status : 'queued';
+        await log.accepted(message.idempotencyKey, found.sid, status, this.now());
+        logger.info(
+          { idempotencyKey: message.idempotencyKey, providerMessageId: found.sid },
+          'sms send: an attempt cut off earlier had reached Twilio; not sent again',
+        );
+        return { providerMessageId: found.sid };
+      }
+      await log.doubtCleared(message.idempotencyKey, startedAt);
     }
 
     let created: { sid: string; status: string };
@@ -103,9 +122,13 @@ export class TwilioSmsSender implements SmsSender {
       if (failure.reason === 'opted_out') {
         await this.deps.optOuts.optOut(message.to, `twilio:${String(failure.providerCode)}`, this.now());
       }
+      // The fast path wrote nothing yet: record the attempt now (in doubt until shown otherwise).
+      if (firstAttempt) await log.begin(message.idempotencyKey, message.to, message.body, startedAt);
       if (!failure.retryable) {
-        if (firstAttempt) await log.begin(message.idempotencyKey, message.to, message.body, this.now());
         await log.rejected(message.idempotencyKey, failure.providerCode?.toString(), this.now());
+      } else if (!IN_DOUBT.has(failure.reason)) {
+        // Twilio answered with an error: it did not take this attempt.
+        await log.attemptFailed(message.idempotencyKey, this.now());
       }
       logger.warn(
         {
@@ -131,12 +154,93 @@ export class TwilioSmsSender implements SmsSender {
     }
     return { providerMessageId: created.sid };
   }
+
+  /**
+   * Twilio's API has no idempotency key, so an attempt whose outcome we never learnt is settled by
+   * asking Twilio: a message to the same number with the same text and sender, created since the
+   * attempt began (less some clock skew), that no other of our messages is recorded under. Twilio
+   * lists newest first; paging stops at the first page older than that. `DateSent` is not used as a
+   * filter: it stays empty while Twilio still queues the message. A failure to ask is a temporary
+   * failure of this attempt (nothing is sent, the doubt stays).
+   */
+  private async findAccepted(
+    message: SmsMessage,
+    since: Date,
+  ): Promise<{ sid: string; status: string } | undefined> {
+    const from = since.getTime() - CLOCK_SKEW_MS;
+    const { messagingServiceSid, fromNumber } = this.deps.sender;
+    try {
+      let page: MessageListPage = await this.deps.client.messages.page({
+        to: message.to,
+        pageSize: LIST_PAGE_SIZE,
+      });
+      for (let pages = 1; ; pages += 1) {
+        let newer = false;
+        for (const candidate of page.instances) {
+          const created = candidate.dateCreated?.getTime() ?? Number.POSITIVE_INFINITY;
+          if (created < from) continue;
+          newer = true;
+          if (candidate.body !== message.body) continue;
+          if (!candidate.direction.startsWith('outbound')) continue;
+          if (
+            messagingServiceSid &&
+            candidate.messagingServiceSid &&
+            candidate.messagingServiceSid !== messagingServiceSid
+          )
+            continue;
+          if (!messagingServiceSid && fromNumber && candidate.from && candidate.from !== fromNumber) continue;
+          if (await this.deps.log.isRecordedElsewhere(candidate.sid, message.idempotencyKey)) continue;
+          return { sid: candidate.sid, status: candidate.status };
+        }
+        if (!newer || pages >= LIST_MAX_PAGES) return undefined;
+        const next = page.nextPage();
+        if (!next) return undefined;
+        page = await next;
+      }
+    } catch (error) {
+      const failure = classifyTwilioError(error);
+      this.deps.logger.warn(
+        {
+          idempotencyKey: message.idempotencyKey,
+          reason: failure.reason,
+          providerCode: failure.providerCode,
+        },
+        'sms send: could not ask Twilio whether an earlier attempt went out; will retry',
+      );
+      throw failure;
+    }
+  }
 }
+
+/** What the sender reads from a page of Twilio's message list. */
+interface MessageListPage {
+  instances: Array<{
+    sid: string;
+    status: string;
+    body: string;
+    direction: string;
+    from: string;
+    messagingServiceSid: string;
+    dateCreated: Date;
+  }>;
+  nextPage(): Promise<MessageListPage> | undefined;
+}
+
+/** Failures after which Twilio may have taken the message (no answer came back). */
+const IN_DOUBT = new Set<SmsFailureReason>(['timeout', 'network', 'unknown']);
+/** Twilio's clock and ours may disagree by this much. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+/** How far back to look when an attempt left no record and the message's queue time is unknown. */
+const UNKNOWN_START_LOOKBACK_MS = 24 * 3_600_000;
+const LIST_PAGE_SIZE = 50;
+const LIST_MAX_PAGES = 20;
 
 const restErrorShape = z.object({
   status: z.number().int(),
   code: z.number().int().optional(),
   message: z.string().optional(),
+  /** Set by our request client when Twilio sent Retry-After. */
+  retryAfterMs: z.number().nonnegative().optional(),
 });
 const networkErrorShape = z.object({ code: z.string().optional(), isAxiosError: z.literal(true).optional() });
 
@@ -144,13 +248,14 @@ const networkErrorShape = z.object({ code: z.string().optional(), isAxiosError: 
 export function classifyTwilioError(error: unknown): SmsSendError {
   const rest = restErrorShape.safeParse(error);
   if (rest.success) {
-    const { status, code } = rest.data;
+    const { status, code, retryAfterMs } = rest.data;
     const fail = (text: string, reason: SmsFailureReason, retryable: boolean): SmsSendError =>
       new SmsSendError(
         `Twilio ${status}${code ? ` (${code})` : ''}: ${text}`,
         reason,
         retryable,
         code ?? status,
+        retryable ? retryAfterMs : undefined,
       );
     if (code !== undefined && UNSUBSCRIBED.has(code))
       return fail('the recipient has unsubscribed', 'opted_out', false);

@@ -53,10 +53,19 @@ export class PhoneConfirmation {
 
   constructor(private readonly deps: PhoneConfirmationDeps) {}
 
-  async start(request: { phone: string; conversationId: string }): Promise<ConfirmationStart> {
-    if (this.deps.policy === 'off') return 'not_needed';
+  /**
+   * `proveOwner`: the code proves the customer holds the phone (looking their tickets up by it), not
+   * only that texting it is welcome: a number that texted us before or SMS_CONFIRM_NEW_NUMBERS=off
+   * does not stand in for the code then ('unavailable' when no code can be sent).
+   */
+  async start(request: {
+    phone: string;
+    conversationId: string;
+    proveOwner?: boolean;
+  }): Promise<ConfirmationStart> {
+    if (this.deps.policy === 'off') return request.proveOwner ? 'unavailable' : 'not_needed';
     if (!this.deps.canSend()) return 'unavailable';
-    if (await this.deps.knownSenders.hasTexted(request.phone)) return 'not_needed';
+    if (!request.proveOwner && (await this.deps.knownSenders.hasTexted(request.phone))) return 'not_needed';
     const codes = await this.collection();
     const requestKey = this.requestKey(request);
     const now = this.deps.clock.now();

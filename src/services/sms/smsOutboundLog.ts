@@ -63,6 +63,8 @@ interface OutboundSmsDocument {
   providerMessageId?: string;
   errorCode?: string;
   attempts: number;
+  /** The earliest attempt whose outcome we never learnt (a crash or timeout while Twilio had it). */
+  inDoubtSince?: Date;
   history: Array<{ status: OutboundSmsStatus; errorCode?: string; at: Date }>;
   createdAt: Date;
   updatedAt: Date;
@@ -75,8 +77,13 @@ export type BeginResult =
   | { kind: 'new' }
   /** The provider already accepted this key: do not send again. */
   | { kind: 'already_sent'; providerMessageId: string }
-  /** An earlier attempt never got the provider's answer (crash or temporary failure): send again. */
-  | { kind: 'retry' };
+  /** Every earlier attempt ended with the provider's answer (a temporary failure): send again. */
+  | { kind: 'retry' }
+  /**
+   * An earlier attempt, started at `since` or later, never got the provider's answer (a crash, a
+   * timeout): the provider may have accepted it. Look there before sending again.
+   */
+  | { kind: 'in_doubt'; since: Date };
 
 /** Every SMS we send, keyed by its idempotency key, with the delivery status Twilio reports back. */
 export class SmsOutboundLog {
@@ -101,6 +108,7 @@ export class SmsOutboundLog {
         providerMessageId: { type: String, index: true },
         errorCode: { type: String },
         attempts: { type: Number, required: true },
+        inDoubtSince: { type: Date },
         history: { type: [historyEntry], default: [] },
         createdAt: { type: Date, required: true },
         updatedAt: { type: Date, required: true },
@@ -112,7 +120,10 @@ export class SmsOutboundLog {
       connection.model<OutboundSmsDocument>(COLLECTION, schema);
   }
 
-  /** Records the attempt before calling the provider, so a status callback always finds its record. */
+  /**
+   * Records the attempt before calling the provider, so a status callback always finds its record
+   * and a crash during the call leaves the attempt in doubt (`inDoubtSince`) rather than unknown.
+   */
   async begin(idempotencyKey: string, to: string, body: string, at: Date): Promise<BeginResult> {
     try {
       await this.model.create({
@@ -122,6 +133,7 @@ export class SmsOutboundLog {
         status: 'submitting',
         statusRank: STATUS_RANK.submitting,
         attempts: 1,
+        inDoubtSince: at,
         history: [],
         createdAt: at,
         updatedAt: at,
@@ -130,17 +142,48 @@ export class SmsOutboundLog {
     } catch (error) {
       if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
     }
-    const existing = await this.model
+    // The earliest doubt is kept ($min): this attempt is in doubt too until it gets an answer.
+    const before = await this.model
       .findOneAndUpdate(
         { _id: idempotencyKey },
-        { $inc: { attempts: 1 }, $set: { updatedAt: at } },
-        { returnDocument: 'after' },
+        { $inc: { attempts: 1 }, $set: { updatedAt: at }, $min: { inDoubtSince: at } },
+        { returnDocument: 'before' },
       )
       .lean()
       .exec();
-    if (existing?.providerMessageId)
-      return { kind: 'already_sent', providerMessageId: existing.providerMessageId };
+    if (before?.providerMessageId)
+      return { kind: 'already_sent', providerMessageId: before.providerMessageId };
+    if (before?.inDoubtSince) return { kind: 'in_doubt', since: before.inDoubtSince };
     return { kind: 'retry' };
+  }
+
+  /**
+   * The provider answered this attempt with an error: it did not take the message. When an earlier
+   * attempt's doubt was cleared first (`doubtCleared`), nothing is left in doubt.
+   */
+  async attemptFailed(idempotencyKey: string, at: Date): Promise<void> {
+    await this.model
+      .updateOne({ _id: idempotencyKey }, { $unset: { inDoubtSince: 1 }, $set: { updatedAt: at } })
+      .exec();
+  }
+
+  /**
+   * The provider was asked and holds no message from the attempts in doubt: only the attempt about
+   * to start (at `attemptStartedAt`) is in doubt now.
+   */
+  async doubtCleared(idempotencyKey: string, attemptStartedAt: Date): Promise<void> {
+    await this.model
+      .updateOne(
+        { _id: idempotencyKey },
+        { $set: { inDoubtSince: attemptStartedAt, updatedAt: attemptStartedAt } },
+      )
+      .exec();
+  }
+
+  /** Whether a provider message id is already recorded under another idempotency key. */
+  async isRecordedElsewhere(providerMessageId: string, idempotencyKey: string): Promise<boolean> {
+    const other = await this.model.exists({ providerMessageId, _id: { $ne: idempotencyKey } }).exec();
+    return other !== null;
   }
 
   /**
@@ -156,12 +199,18 @@ export class SmsOutboundLog {
     const result = await this.model
       .updateOne(
         { _id: idempotencyKey, status: 'submitting' },
-        { $set: { providerMessageId, status, statusRank: STATUS_RANK[status], updatedAt: at } },
+        {
+          $set: { providerMessageId, status, statusRank: STATUS_RANK[status], updatedAt: at },
+          $unset: { inDoubtSince: 1 },
+        },
       )
       .exec();
     if (result.matchedCount === 0) {
       await this.model
-        .updateOne({ _id: idempotencyKey }, { $set: { providerMessageId, updatedAt: at } })
+        .updateOne(
+          { _id: idempotencyKey },
+          { $set: { providerMessageId, updatedAt: at }, $unset: { inDoubtSince: 1 } },
+        )
         .exec();
     }
   }

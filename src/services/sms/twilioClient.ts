@@ -40,15 +40,68 @@ class PooledRequestClient extends twilio.RequestClient {
     this.axios.defaults.httpsAgent = this.httpsAgent;
   }
 
-  override request<TData>(opts: RequestClientBase.RequestOptions<TData>): Promise<Response<TData>> {
+  override async request<TData>(opts: RequestClientBase.RequestOptions<TData>): Promise<Response<TData>> {
     if (this.apiBaseUrl) opts.uri = opts.uri.replace(/^https?:\/\/[^/]+/i, this.apiBaseUrl);
-    return super.request(opts);
+    const response = await super.request(opts);
+    // twilio's RestException drops the headers: keep Twilio's Retry-After for the retry schedule.
+    const retryAfterMs = parseRetryAfter(headerOf(response.headers, 'retry-after'), Date.now());
+    if (response.statusCode >= 400 && retryAfterMs !== undefined) {
+      throw new TwilioRetryLaterError(response.statusCode, errorCodeOf(response.body), retryAfterMs);
+    }
+    return response;
   }
 
   destroy(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
+}
+
+/**
+ * Twilio answered an error with a Retry-After header (429, 503): the same fields as twilio's
+ * RestException (`status`, `code`), plus how long it asked us to wait.
+ */
+export class TwilioRetryLaterError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: number | undefined,
+    readonly retryAfterMs: number,
+  ) {
+    super(
+      `Twilio answered ${status}${code === undefined ? '' : ` (${code})`}; retry after ${retryAfterMs} ms`,
+    );
+    this.name = 'TwilioRetryLaterError';
+  }
+}
+
+/** Retry-After as delay-seconds or an HTTP date, in ms from `now`; undefined when absent or malformed. */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1_000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function headerOf(headers: unknown, name: string): string | undefined {
+  if (typeof headers !== 'object' || headers === null) return undefined;
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== name) continue;
+    if (typeof value === 'string') return value;
+    if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
+  }
+  return undefined;
+}
+
+function errorCodeOf(body: unknown): number | undefined {
+  try {
+    const parsed: unknown = typeof body === 'string' ? JSON.parse(body) : body;
+    if (typeof parsed === 'object' && parsed !== null && 'code' in parsed && typeof parsed.code === 'number')
+      return parsed.code;
+  } catch {
+    // Not JSON: no code.
+  }
+  return undefined;
 }
 
 export function createTwilioClient(options: TwilioClientOptions): TwilioApiClient {

@@ -69,6 +69,7 @@ export class TicketOutbox implements NotificationOutbox {
           body: entry.body,
           attempts: leased.attempts,
           owner,
+          queuedAt: entry.createdAt,
         });
       }
       await this.settleDueAt(doc, outbox);

@@ -5,6 +5,7 @@ import type { ProductCatalogue } from '../knowledge/productCatalogue';
 import type { Logger } from '../logging/logger';
 import { TicketSmsComposer } from '../notifications/ticketMessages';
 import { systemClock, type Clock } from './clock';
+import { allowedActions } from './lifecycle';
 import { decide, decideRegistration, type RepairRules, type TicketEvent } from './decide';
 import { idempotencyHashOf } from './idempotencyHash';
 import { TicketLookupLimits } from './lookupLimits';
@@ -55,6 +56,19 @@ export interface ActOptions {
   actor: string;
   /** The version the caller saw; a different current version is refused (ConflictError) and nothing changes. */
   expectedVersion?: number;
+}
+
+/** What a customer's cancellation did; only 'cancelled' means this call cancelled the ticket. */
+export type CustomerCancellation =
+  | { outcome: 'cancelled' | 'already_cancelled' | 'not_cancellable' | 'changed'; ticket: TicketView }
+  | { outcome: 'not_found' };
+
+/** What a customer who lost their ticket number is told about each of their repairs. */
+export interface CustomerTicketSummary {
+  ticketNumber: string;
+  productName: string;
+  statusLabel: string;
+  createdAt: string;
 }
 
 /** Compare-and-set retries when another writer got in between (not counting stale expectedVersion). */
@@ -185,6 +199,64 @@ export class TicketService {
     clientAddress?: string;
   }): Promise<TicketView | null> {
     return this.queries.findForCustomer(query);
+  }
+
+  /**
+   * The customer cancels their own repair (allowed before the product is received, see lifecycle.ts).
+   * The same checks and limits as the customer's lookup: the ticket number and the phone on the
+   * ticket must match. `expectedVersion` is the version the customer was shown: a ticket changed
+   * since is not cancelled ('changed'). Idempotent: asking again for a ticket already cancelled
+   * answers 'already_cancelled' and changes nothing, so a retried turn never cancels twice nor
+   * claims something that did not happen.
+   */
+  async cancelForCustomer(query: {
+    ticketNumber: string;
+    phone: string;
+    callerKey: string;
+    clientAddress?: string;
+    expectedVersion?: number;
+    reason: string;
+  }): Promise<CustomerCancellation> {
+    const { expectedVersion, reason, ...lookup } = query;
+    const ticket = await this.queries.findForCustomer(lookup);
+    if (!ticket) return { outcome: 'not_found' };
+    if (ticket.status === 'cancelled') return { outcome: 'already_cancelled', ticket };
+    if (!allowedActions(ticket.status).includes('cancel')) return { outcome: 'not_cancellable', ticket };
+    try {
+      await this.act(
+        ticket.ticketNumber,
+        { type: 'cancel', reason },
+        { actor: 'customer', ...(expectedVersion !== undefined ? { expectedVersion } : {}) },
+      );
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const now = await this.queries.findForCustomer(lookup);
+      if (!now) return { outcome: 'not_found' };
+      if (now.status === 'cancelled') return { outcome: 'already_cancelled', ticket: now };
+      return {
+        outcome: allowedActions(now.status).includes('cancel') ? 'changed' : 'not_cancellable',
+        ticket: now,
+      };
+    }
+    const cancelled = await this.queries.findForCustomer(lookup);
+    if (!cancelled || cancelled.status !== 'cancelled')
+      throw new UnavailableError('The cancellation could not be confirmed; please try again.');
+    return { outcome: 'cancelled', ticket: cancelled };
+  }
+
+  /**
+   * The repairs registered with this phone, newest first, at most `limit` (for a customer who lost
+   * the ticket number). The caller must have proven the customer holds the phone (a one-time code):
+   * this method does not check it.
+   */
+  async ticketsForPhone(phone: string, limit = 5): Promise<CustomerTicketSummary[]> {
+    const page = await this.queries.list({ phone, pageSize: Math.min(Math.max(limit, 1), 20) });
+    return page.items.map((ticket) => ({
+      ticketNumber: ticket.ticketNumber,
+      productName: ticket.product.name,
+      statusLabel: ticket.statusLabel,
+      createdAt: ticket.createdAt,
+    }));
   }
 
   /** The back office's view of one ticket (with notes and notification delivery). */

@@ -203,7 +203,11 @@ export interface CustomerOutcome {
   phone: string;
   /** Every ticket number the bot told this customer. */
   ticketNumbers: string[];
-  /** Bot replies after the registration began that show it lost the customer's place. */
+  /**
+   * Bot replies after the registration began that show it lost the customer's place: a restart of
+   * the conversation, or a question answered before the last answer asked again (one step behind:
+   * the customer saw a reply whose turn's state was never saved).
+   */
   lostPlace: string[];
   /** Messages sent again because no answer came (the server was down). */
   resent: number;
@@ -246,6 +250,7 @@ export async function registerRepair(
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
   const started = performance.now();
   let registering = false;
+  const answered = new Set<string>();
   let last = 'I want to register a repair for my adapter';
   while (!(await channel.send(last))) await sleep(options.pollMs);
   let waitingSince = performance.now();
@@ -279,6 +284,10 @@ export async function registerRepair(
     }
     const answer = code ?? answerFor(said, details);
     if (!answer) continue; // an acknowledgement without a question: the question follows
+    // Asked for an answer given before the last one: the bot is a step (or more) behind.
+    if (!code && answer !== 'skip' && answer !== last && answered.has(answer))
+      outcome.lostPlace.push(`asked again: ${said.slice(0, 200)}`);
+    if (!code) answered.add(answer);
     registering = true;
     await sleep(options.thinkMs());
     last = answer;

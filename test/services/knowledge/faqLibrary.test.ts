@@ -81,4 +81,31 @@ describe('FaqLibrary', () => {
       assert.match(error.message, message);
     });
   }
+
+  it('when a message raises several topics, each entry is found, in the order the message asks', () => {
+    const faq = FaqLibrary.load({ turnaroundBusinessDays: 14 });
+    assert.deepEqual(
+      faq.matchTopics('hw long 4 repair? n who pays shippin? also under warranty?').map((entry) => entry.id),
+      ['turnaround', 'shipping_cost', 'warranty'],
+    );
+    assert.deepEqual(
+      faq.matchTopics('it makes a crackling sound').map((entry) => entry.id),
+      [],
+      'whole words only: "crackling" is not "cracked"',
+    );
+  });
+
+  it('when a topic phrase is not lower-case words, loading fails naming the entry', async () => {
+    const error = await loadChanged((file) => {
+      file.entries[0].topics = ['How (much)?'];
+    });
+    assert.match(error.message, /entries\.0\.topics\.0: lower-case words/);
+  });
+
+  it('when an entry names an unknown action, loading fails', async () => {
+    const error = await loadChanged((file) => {
+      file.entries[0].action = 'refund_now';
+    });
+    assert.match(error.message, /entries\.0\.action/);
+  });
 });

@@ -112,6 +112,15 @@ describe('NotificationDispatcher (outbox on the embedded store)', () => {
     for (const ticket of tickets) assert.equal((await outboxOf(ticket.ticketNumber))[0]?.status, 'sent');
   });
 
+  it('when Twilio asks to wait longer than the backoff (Retry-After), the retry waits that long', async () => {
+    const ticket = await register();
+    sms.failures = [new SmsSendError('Twilio 429', 'rate_limited', true, 20429, 120_000)];
+    await dispatcher().runOnce();
+    const [entry] = await outboxOf(ticket.ticketNumber);
+    assert.equal(entry?.status, 'pending');
+    assert.equal(entry?.nextAttemptAt?.getTime(), clock.now().getTime() + 120_000);
+  });
+
   it('when the backoff is computed, it doubles per attempt, is capped, and jitter keeps it between 50 % and 100 %', () => {
     const fixed = (random: number) =>
       dispatcher({ random: () => random, backoffBaseMs: 1_000, backoffMaxMs: 8_000 });

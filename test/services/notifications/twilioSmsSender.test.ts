@@ -22,13 +22,16 @@ describe('TwilioSmsSender', () => {
   let optOuts: SmsOptOutRegistry;
   let log: SmsOutboundLog;
 
-  const sender = (overrides: { apiBaseUrl?: string; messagingServiceSid?: string } = {}): TwilioSmsSender => {
+  /** A sender on a new client; the previous client is closed (its calls in flight cut off, as by a kill). */
+  const sender = (
+    overrides: { apiBaseUrl?: string; messagingServiceSid?: string; timeoutMs?: number } = {},
+  ): TwilioSmsSender => {
     api.close();
     api = createTwilioClient({
       accountSid: ACCOUNT_SID,
       authToken: AUTH_TOKEN,
       apiBaseUrl: overrides.apiBaseUrl ?? fake.baseUrl,
-      timeoutMs: 2_000,
+      timeoutMs: overrides.timeoutMs ?? 2_000,
     });
     return new TwilioSmsSender({
       client: api.client,
@@ -212,5 +215,127 @@ describe('TwilioSmsSender', () => {
       idempotencyKey: 'stop-1',
     });
     assert.equal(fake.messages.length, 1);
+  });
+
+  describe('an attempt whose outcome never came back (kill -9, timeout)', () => {
+    const cutOff = async (send: Promise<unknown>): Promise<void> => {
+      // The process that made this call is gone: whatever its promise does later is not observed.
+      send.catch(() => undefined);
+      await fake.waitForMessages(fake.messages.length + 1);
+    };
+
+    it('when the process was killed after Twilio accepted a ticket SMS, the restarted process finds it in Twilio and does not send it again', async () => {
+      fake.acceptWithoutAnswer(1);
+      await cutOff(
+        sender().send({ to: CUSTOMER, body: 'Your repair CK-1 is approved.', idempotencyKey: 'kill-1' }),
+      );
+
+      const restarted = sender();
+      const again = await restarted.send({
+        to: CUSTOMER,
+        body: 'Your repair CK-1 is approved.',
+        idempotencyKey: 'kill-1',
+        priorAttempts: 1,
+      });
+      assert.equal(fake.messages.length, 1, 'sent once');
+      assert.equal(again.providerMessageId, fake.messages[0]?.sid);
+      const record = await log.get('kill-1');
+      assert.equal(record?.providerMessageId, fake.messages[0]?.sid);
+      assert.ok(fake.listRequests >= 1, 'Twilio was asked');
+      // And once recorded, a further attempt asks nobody.
+      const listed = fake.listRequests;
+      await restarted.send({ to: CUSTOMER, body: 'Your repair CK-1 is approved.', idempotencyKey: 'kill-1' });
+      assert.equal(fake.listRequests, listed);
+      assert.equal(fake.requests - fake.listRequests, 1);
+    });
+
+    it('when the process was killed during a first-attempt reply (nothing recorded before the call), the restarted process does not send it again', async () => {
+      const queuedAt = new Date(Date.now() - 1_000);
+      fake.acceptWithoutAnswer(1);
+      await cutOff(
+        sender().sendWithoutOptOutCheck(
+          { to: CUSTOMER, body: 'Your ticket is CK-2.', idempotencyKey: 'reply:SM1:0' },
+          { firstAttempt: true },
+        ),
+      );
+
+      const again = await sender().send({
+        to: CUSTOMER,
+        body: 'Your ticket is CK-2.',
+        idempotencyKey: 'reply:SM1:0',
+        skipOptOutCheck: true,
+        priorAttempts: 1,
+        notBefore: queuedAt,
+      });
+      assert.equal(fake.messages.length, 1, 'sent once');
+      assert.equal(again.providerMessageId, fake.messages[0]?.sid);
+    });
+
+    it('when Twilio took the message but the answer timed out, the retry finds it (on a later page, past an identical text of another message) and does not send it again', async () => {
+      const smsSender = sender({ timeoutMs: 300 });
+      const other = await smsSender.send({ to: CUSTOMER, body: 'Thanks!', idempotencyKey: 'other-1' });
+      fake.acceptWithoutAnswer(1);
+      await rejectsWith(
+        smsSender.send({ to: CUSTOMER, body: 'Thanks!', idempotencyKey: 'timeout-1' }),
+        'timeout',
+        true,
+      );
+      const taken = fake.messages[1];
+      assert.ok(taken);
+      // Sixty newer messages to the same number push it onto the second page of the list.
+      for (let index = 0; index < 60; index += 1) {
+        fake.messages.push({
+          ...taken,
+          sid: `SMfiller${index}`,
+          body: `filler ${index}`,
+          receivedAt: new Date(),
+        });
+      }
+      // The other message's identical 'Thanks!' (recorded under its own key) listed as the newest.
+      fake.messages.push({ ...taken, sid: other.providerMessageId, receivedAt: new Date() });
+
+      const again = await smsSender.send({ to: CUSTOMER, body: 'Thanks!', idempotencyKey: 'timeout-1' });
+      assert.equal(again.providerMessageId, taken.sid);
+      assert.notEqual(again.providerMessageId, other.providerMessageId);
+      assert.ok(fake.listRequests >= 2, 'paged');
+      assert.equal(fake.messages.filter((message) => message.body === 'Thanks!').length, 3, 'no new send');
+    });
+
+    it('when an attempt was cut off before Twilio took it, the retry asks Twilio, finds nothing and sends it once', async () => {
+      await log.begin('crash-before-call', CUSTOMER, 'Your repair has shipped.', new Date());
+      await sender().send({
+        to: CUSTOMER,
+        body: 'Your repair has shipped.',
+        idempotencyKey: 'crash-before-call',
+      });
+      assert.equal(fake.listRequests, 1);
+      assert.equal(fake.messages.length, 1);
+    });
+
+    it('when Twilio answered an attempt with 503, it did not take it: the retry sends without asking', async () => {
+      const smsSender = sender();
+      fake.failNext({ status: 503, code: 20503 });
+      await rejectsWith(
+        smsSender.send({ to: CUSTOMER, body: 'x', idempotencyKey: 'n-503' }),
+        'provider_unavailable',
+        true,
+      );
+      await smsSender.send({ to: CUSTOMER, body: 'x', idempotencyKey: 'n-503' });
+      assert.equal(fake.listRequests, 0);
+      assert.equal(fake.messages.length, 1);
+    });
+  });
+
+  it('when Twilio answers 429 with Retry-After, the failure carries how long Twilio asked to wait', async () => {
+    fake.failNext({ status: 429, code: 20429, retryAfterSeconds: 120 });
+    await assert.rejects(
+      sender().send({ to: CUSTOMER, body: 'x', idempotencyKey: 'n-429' }),
+      (error: unknown) => {
+        assert.ok(error instanceof SmsSendError);
+        assert.equal(error.reason, 'rate_limited');
+        assert.equal(error.retryAfterMs, 120_000);
+        return true;
+      },
+    );
   });
 });

@@ -14,15 +14,18 @@ describe('SmsOutboundLog', () => {
   });
   afterEach(async () => store.close());
 
-  it('when the same key begins twice before the provider answered, the second attempt is a retry; after it answered, already sent', async () => {
+  it('when the same key begins twice before the provider answered, the second attempt is in doubt since the first began; after a provider error, a plain retry; after it answered, already sent', async () => {
+    const later = new Date(at.getTime() + 60_000);
     assert.deepEqual(await log.begin('k1', '+8613800138000', 'hi', at), { kind: 'new' });
-    assert.deepEqual(await log.begin('k1', '+8613800138000', 'hi', at), { kind: 'retry' });
-    await log.accepted('k1', SID, 'queued', at);
-    assert.deepEqual(await log.begin('k1', '+8613800138000', 'hi', at), {
+    assert.deepEqual(await log.begin('k1', '+8613800138000', 'hi', later), { kind: 'in_doubt', since: at });
+    await log.attemptFailed('k1', later);
+    assert.deepEqual(await log.begin('k1', '+8613800138000', 'hi', later), { kind: 'retry' });
+    await log.accepted('k1', SID, 'queued', later);
+    assert.deepEqual(await log.begin('k1', '+8613800138000', 'hi', later), {
       kind: 'already_sent',
       providerMessageId: SID,
     });
-    assert.equal((await log.get('k1'))?.attempts, 3);
+    assert.equal((await log.get('k1'))?.attempts, 4);
   });
 
   it('when the status callback arrives before the send was recorded, the delivered status is kept and the details are filled in', async () => {

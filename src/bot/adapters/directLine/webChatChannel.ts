@@ -24,6 +24,7 @@ import { NewChatLimits } from './newChatLimits';
 import { RateLimiter } from './rateLimiter';
 import { ClientAddress } from '../../http/clientAddress';
 import { resolveTokenSecret } from './tokenSecret';
+import { runWithRepliesAfterTurn } from './repliesAfterTurn';
 
 export interface WebChatChannelOptions {
   config: Pick<
@@ -198,7 +199,8 @@ export class WebChatChannel {
           (context) => {
             // The address the endpoint saw, for limits keyed on the client (ticket lookups).
             setChannelFacts(context, origin.clientAddress ? { clientAddress: origin.clientAddress } : {});
-            return bot.run(context);
+            // The customer sees the turn's replies once its state is saved (never one step behind).
+            return runWithRepliesAfterTurn(context, (turn) => bot.run(turn));
           },
         ),
       );

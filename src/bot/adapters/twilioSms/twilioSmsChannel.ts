@@ -1,4 +1,4 @@
-import type { CloudAdapter } from 'botbuilder';
+import type { BotState, CloudAdapter } from 'botbuilder';
 import type { BotFrameworkAuthentication } from 'botframework-connector';
 import type { Connection } from 'mongoose';
 import type { AppConfig } from '../../../config';
@@ -39,6 +39,11 @@ export interface TwilioSmsChannelDeps {
   logger: Logger;
   now?: () => Date;
   processor?: SmsInboxProcessorOptions;
+  /**
+   * The bot's conversation state: each SMS turn records its replies in it (saved with the turn), so
+   * a turn resumed after a crash never runs twice (see SmsTurnRunner).
+   */
+  conversationState?: BotState;
   /** Other outbox stores the one dispatcher delivers from (the tickets' outbox). */
   outboxes?: readonly NotificationOutbox[];
   /** The dispatcher's options (poll interval, attempts, backoff, its instance id as `owner`). */
@@ -70,7 +75,7 @@ export interface TwilioSmsChannel {
 /** Builds the SMS channel from the config: Twilio client, sender, inbox processor and routes. */
 export function createTwilioSmsChannel(deps: TwilioSmsChannelDeps): TwilioSmsChannel {
   const { config, logger } = deps;
-  const { accountSid, authToken, fromNumber, messagingServiceSid, apiBaseUrl } = config.twilio;
+  const { accountSid, authToken, fromNumber, messagingServiceSid, apiBaseUrl, timeoutMs } = config.twilio;
   const messages = new MessageOutbox(deps.connection);
   const outbox = new CombinedOutbox([...(deps.outboxes ?? []), messages]);
   const dispatcherFor = (sms: SmsSender): NotificationDispatcher =>
@@ -96,7 +101,12 @@ export function createTwilioSmsChannel(deps: TwilioSmsChannelDeps): TwilioSmsCha
   const optOuts = new SmsOptOutRegistry(deps.connection);
   const outboundLog = new SmsOutboundLog(deps.connection);
   const inbox = new SmsInbox(deps.connection);
-  const api = createTwilioClient({ accountSid, authToken, ...(apiBaseUrl ? { apiBaseUrl } : {}) });
+  const api = createTwilioClient({
+    accountSid,
+    authToken,
+    timeoutMs,
+    ...(apiBaseUrl ? { apiBaseUrl } : {}),
+  });
   const sender = new TwilioSmsSender({
     client: api.client,
     sender: {
@@ -120,7 +130,13 @@ export function createTwilioSmsChannel(deps: TwilioSmsChannelDeps): TwilioSmsCha
     dispatcher,
     ...(deps.now ? { clock: { now: deps.now } } : {}),
   });
-  const turns = new SmsTurnRunner(deps.adapter, deps.auth, deps.bot, config.botAuth.MicrosoftAppId);
+  const turns = new SmsTurnRunner(
+    deps.adapter,
+    deps.auth,
+    deps.bot,
+    config.botAuth.MicrosoftAppId,
+    deps.conversationState,
+  );
   const processor = new SmsInboxProcessor({
     inbox,
     optOuts,

@@ -190,6 +190,32 @@ export class Collection {
   }
 
   /**
+   * Ids that may match a filter no index pins completely, or null (scan everything): from a compound
+   * index whose first field has an equality (the rest may be ranges, or absent), or from a sparse
+   * index one of whose fields has a range (a document missing all its fields cannot match that).
+   * The smallest wins.
+   */
+  private partialCandidates(filter: Document): Set<string> | null {
+    let best: Set<string> | null = null;
+    for (const index of this.indexes.values()) {
+      if (!index.usableForLookup) continue;
+      let found: Set<string> | null = null;
+      if (index.servesLeadingField) {
+        const values = equalityValues(filter, index.fields[0]);
+        if (values && values.length <= MAX_LOOKUP_KEYS && !(index.sparse && values.some((v) => v === null))) {
+          found = new Set<string>();
+          for (const value of values) for (const idKey of index.lookupLeading(value)) found.add(idKey);
+        }
+      }
+      if (found === null && index.sparse && index.fields.some((field) => hasPresenceRange(filter, field))) {
+        found = index.allIds();
+      }
+      if (found !== null && (best === null || found.size < best.size)) best = found;
+    }
+    return best;
+  }
+
+  /**
    * Candidate documents for a filter, using the _id map or an index when the filter pins every
    * field of one with an equality; null means "scan everything". The caller still runs the full
    * filter over the candidates, so a superset is fine.
@@ -226,6 +252,7 @@ export class Collection {
       if (best === null || found.size < best.size) best = found;
       if (index.unique) break;
     }
+    if (best === null) best = this.partialCandidates(filter);
     if (best === null) return null;
     const out: Document[] = [];
     // Natural order, as a scan would give, so unsorted results are the same either way.
@@ -291,6 +318,39 @@ export function idKeyOf(doc: Document): string {
  * The values a filter pins `field` to by equality (a plain value, `$eq`, or `$in`), looking through
  * top-level `$and`; undefined when it doesn't. Arrays and regexes are not equalities an index answers.
  */
+/** Range operators whose operand, when a Date, number or string, never matches a missing field. */
+const RANGE_OPERATORS = new Set(['$gt', '$gte', '$lt', '$lte']);
+
+/**
+ * Whether the filter holds, for `field`, only range conditions on a Date, number or string (at the
+ * top level or in a top-level `$and`): a document matching it has the field, so a sparse index on
+ * the field holds it. (A range on null, MinKey or MaxKey can match missing fields: not counted.)
+ */
+export function hasPresenceRange(filter: Document, field: string): boolean {
+  if (Object.prototype.hasOwnProperty.call(filter, field)) {
+    const condition: unknown = filter[field];
+    if (isPlainObject(condition)) {
+      const entries = Object.entries(condition);
+      if (
+        entries.length > 0 &&
+        entries.every(
+          ([operator, operand]) =>
+            RANGE_OPERATORS.has(operator) &&
+            (operand instanceof Date ||
+              typeof operand === 'string' ||
+              (typeof operand === 'number' && !Number.isNaN(operand))),
+        )
+      )
+        return true;
+    }
+  }
+  const and: unknown = filter.$and;
+  return (
+    Array.isArray(and) &&
+    (and as unknown[]).some((clause) => isPlainObject(clause) && hasPresenceRange(clause, field))
+  );
+}
+
 export function equalityValues(filter: Document, field: string): unknown[] | undefined {
   if (Object.prototype.hasOwnProperty.call(filter, field)) {
     const found = equalityOf(filter[field]);

@@ -36,6 +36,12 @@ export class CollectionIndex {
   private readonly paths: ReadonlyArray<readonly string[]>;
   /** Encoded key → the id of the one document holding it (most keys), or a set of them. */
   private readonly entries = new Map<string, string | Set<string>>();
+  /**
+   * Compound indexes only: the encoded value of the first field → the ids holding it (with how many
+   * of their keys do), so an equality on the leading field alone (with a range or nothing on the
+   * rest, e.g. `{ conversationId, seq: { $gt } }`) is served without a scan.
+   */
+  private readonly leading: Map<string, Map<string, number>> | undefined;
 
   constructor(readonly spec: IndexSpec) {
     this.name = spec.name;
@@ -50,6 +56,32 @@ export class CollectionIndex {
     this.partial = isPlainObject(partialFilter) ? new StoreQuery(partialFilter) : undefined;
     this.topLevelField = this.fields.length === 1 && !this.fields[0].includes('.') ? this.fields[0] : null;
     this.paths = this.fields.map((field) => field.split('.'));
+    this.leading = this.fields.length > 1 ? new Map() : undefined;
+  }
+
+  /** True when an equality on the first field alone can narrow a lookup (a compound index). */
+  get servesLeadingField(): boolean {
+    return this.leading !== undefined;
+  }
+
+  /** The ids of the documents whose first field holds `value` (compound indexes; else none). */
+  lookupLeading(value: unknown): Iterable<string> {
+    return this.leading?.get(encodeKeyValue(value))?.keys() ?? NONE;
+  }
+
+  /** How many documents the index holds (a sparse index skips those missing all its fields). */
+  get documentCount(): number {
+    return this.allIds().size;
+  }
+
+  /** Every id the index holds. */
+  allIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const holders of this.entries.values()) {
+      if (typeof holders === 'string') ids.add(holders);
+      else for (const id of holders) ids.add(id);
+    }
+    return ids;
   }
 
   /** True when lookups may use this index for equality on its fields (partial indexes may miss documents). */
@@ -122,6 +154,14 @@ export class CollectionIndex {
   }
 
   add(keys: readonly string[], id: string): void {
+    if (this.leading) {
+      for (const key of keys) {
+        const first = (JSON.parse(key) as string[])[0];
+        let holders = this.leading.get(first);
+        if (!holders) this.leading.set(first, (holders = new Map<string, number>()));
+        holders.set(id, (holders.get(id) ?? 0) + 1);
+      }
+    }
     for (const key of keys) {
       const holders = this.entries.get(key);
       if (holders === undefined) this.entries.set(key, id);
@@ -132,6 +172,19 @@ export class CollectionIndex {
   }
 
   remove(keys: readonly string[], id: string): void {
+    if (this.leading) {
+      for (const key of keys) {
+        const first = (JSON.parse(key) as string[])[0];
+        const holders = this.leading.get(first);
+        const count = holders?.get(id);
+        if (!holders || count === undefined) continue;
+        if (count > 1) holders.set(id, count - 1);
+        else {
+          holders.delete(id);
+          if (holders.size === 0) this.leading.delete(first);
+        }
+      }
+    }
     for (const key of keys) {
       const holders = this.entries.get(key);
       if (holders === undefined) continue;
@@ -147,6 +200,7 @@ export class CollectionIndex {
 
   clear(): void {
     this.entries.clear();
+    this.leading?.clear();
   }
 
   /** The E11000 error MongoDB gives, with keyPattern and keyValue for the driver. */

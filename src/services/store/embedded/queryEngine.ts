@@ -50,6 +50,7 @@ export class QueryEngine {
         return [];
       }
       let source = collection.candidates(spec.filter, !collation) ?? collection.all();
+      this.engine.scannedObjects += source.length;
       // { $natural: ±1 } is insertion order (reversed for -1), not a field.
       const { $natural: natural, ...fieldSort } = spec.sort ?? {};
       let sort = normaliseSort(fieldSort);
@@ -119,6 +120,7 @@ export class QueryEngine {
       if (collection && first && isPlainObject(first.$match) && !effective) {
         source = collection.candidates(first.$match, true) ?? source;
       }
+      this.engine.scannedObjects += source.length;
       const readOnly = pipeline.every((stage) =>
         Object.keys(stage).every((name) => READ_ONLY_STAGES.has(name)),
       );

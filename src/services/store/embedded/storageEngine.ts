@@ -25,6 +25,8 @@ type Record =
  */
 export class StorageEngine {
   private readonly databases = new Map<string, Map<string, Collection>>();
+  /** Documents the query engine has looked at (serverStatus metrics.queryExecutor.scannedObjects). */
+  scannedObjects = 0;
 
   constructor(private readonly journal: Journal | null) {}
 

@@ -60,6 +60,13 @@ export class ProbeBot extends ActivityHandler {
       if (activity.text === 'wait') {
         await this.gate;
         await context.sendActivity('done waiting');
+      } else if (activity.text === 'reply then wait') {
+        // A reply sent before the turn has finished (its state saved last, as SupportBot does).
+        await context.sendActivity('replied early');
+        await this.gate;
+      } else if (activity.text === 'reply then fail') {
+        await context.sendActivity('reply of a failed turn');
+        throw new Error('the turn failed after replying');
       } else if (activity.attachments?.length) {
         await context.sendActivity(
           `got ${activity.attachments.length} photo(s): ${activity.attachments.map((a) => `${a.name} ${a.contentType}`).join(', ')}`,

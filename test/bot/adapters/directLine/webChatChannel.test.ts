@@ -256,6 +256,40 @@ describe('local Direct Line 3.0 (web chat)', () => {
       assert.ok(log.some((a) => a.text === 'done waiting'));
     });
 
+    it('when a turn has sent its reply but not yet finished (its state not saved), the customer sees the reply only once the turn is over', async () => {
+      const conversation = await startConversation(harness);
+      const release = harness.bot.hold();
+
+      await say(harness, conversation, 'reply then wait');
+      await waitForActivities(harness, conversation, (all) => all.some((a) => a.text === 'reply then wait'));
+      await new Promise((resolve) => setImmediate(resolve));
+      const duringTurn = await activities(harness, conversation);
+      release();
+      const log = await waitForActivities(harness, conversation, (all) =>
+        all.some((a) => a.text === 'replied early'),
+      );
+
+      assert.ok(
+        !duringTurn.activities.some((a) => a.text === 'replied early'),
+        'not shown while the turn runs',
+      );
+      assert.equal(log[log.length - 1]?.text, 'replied early');
+    });
+
+    it('when a turn fails after replying, its reply is never shown (its state was not saved either)', async () => {
+      const conversation = await startConversation(harness);
+      const errorsBefore = harness.turnErrors.length;
+
+      await say(harness, conversation, 'reply then fail');
+      await say(harness, conversation, 'after the failure');
+      const log = await waitForActivities(harness, conversation, (all) =>
+        all.some((a) => a.text === 'echo: after the failure'),
+      );
+
+      assert.equal(harness.turnErrors.length, errorsBefore + 1);
+      assert.ok(!log.some((a) => a.text === 'reply of a failed turn'));
+    });
+
     it("when messages arrive quickly, the bot's turns run one at a time in order", async () => {
       const conversation = await startConversation(harness);
 

@@ -138,6 +138,8 @@ export const serverStatus: CommandHandler = (_body, context) => {
     localTime: new Date(),
     storageEngine: { name: 'embedded', persistent: context.server.dataDir !== null },
     mem: { bits: 64, resident: megabytes(process.memoryUsage.rss()), supported: true },
+    // As on mongod: documents examined by queries (a scan counts every document it looked at).
+    metrics: { queryExecutor: { scannedObjects: context.engine.scannedObjects } },
     // The store's own JavaScript heap (its thread's, when it runs on a worker): where its documents live.
     embedded: {
       thread: isMainThread ? 'inline' : 'worker',

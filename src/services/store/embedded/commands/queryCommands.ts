@@ -397,7 +397,10 @@ export const explain: CommandHandler = (body, context) => {
   };
   if (verbosity !== 'queryPlanner') {
     const returned = mingoCall(() => explainedReturns(context, name, inner, collectionName, filter));
-    const docsExamined = context.engine.collection(context.db, collectionName)?.count ?? 0;
+    const explained = context.engine.collection(context.db, collectionName);
+    const docsExamined = explained
+      ? (explained.candidates(filter, inner.collation === undefined)?.length ?? explained.count)
+      : 0;
     reply.executionStats = {
       executionSuccess: true,
       nReturned: returned,
