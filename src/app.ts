@@ -241,7 +241,7 @@ export async function createApp(config: AppConfig, options: AppOptions): Promise
     smsConfigured = sms.configured;
     registrars.push(sms.registrar);
     registrars.push(
-      webChat.registrar(adapter, bot),
+      webChat.registrar(adapter, bot, conversationState),
       webChatSite({
         logger,
         azureEndpoint: config.directLine.azureSecret ? config.directLine.azureEndpoint : undefined,

@@ -2,7 +2,7 @@ import { EventFactory, TurnContext, type Activity } from 'botbuilder';
 import { exactCommand } from '../dialogs/commands';
 import type { ChannelRenderer } from '../dialogs/rendering/channelRenderer';
 import { wordsFor, type DialogWording } from '../dialogs/wording/dialogWording';
-import type { HandoffService } from '../services/handoff/handoffService';
+import type { HandoffService, TranscriptTurn } from '../services/handoff/handoffService';
 import type { TranscriptAttachment } from '../services/handoff/types';
 import type { Logger } from '../services/logging/logger';
 import { handoffChannel } from '../dialogs/queueHandoff';
@@ -13,18 +13,27 @@ export type RelayOutcome = 'bot' | 'relayed' | 'cancelled';
 export interface HandoffRelayDeps {
   service: Pick<
     HandoffService,
-    'recordCustomerMessage' | 'recordBotMessage' | 'cancelByCustomer' | 'isHandedOff'
+    'beginTurn' | 'finishTurn' | 'recordBotMessage' | 'cancelByCustomer' | 'isHandedOff'
   >;
   renderer: ChannelRenderer;
   wording: DialogWording;
   logger: Logger;
 }
 
+/** Where a message turn's transcript block waits in the turn state for `flush`. */
+const TRANSCRIPT_TURN = Symbol('handoffTranscriptTurn');
+
 /**
  * The customer side of the relay, run first in every message turn: the message is recorded (every
  * conversation has a transcript an agent can open) before the turn is acknowledged, and while the
  * conversation is queued or with an agent it goes to them, not to the dialogs; the bot stays
  * silent. "Cancel" while waiting (not once an agent has joined) takes the customer back to the bot.
+ *
+ * Per bot turn that is one read at the start (is a person on it? — the store decides, so a
+ * takeover on another instance counts) and, at the end, one insert (the customer's message and the
+ * bot's replies together) beside one update of the conversation, made by `flush` alongside the
+ * state save; the turn awaits them before it is answered. A handed-off message is stored and
+ * published to the agent before `onMessage` returns.
  */
 export class HandoffRelay {
   constructor(private readonly deps: HandoffRelayDeps) {}
@@ -33,7 +42,7 @@ export class HandoffRelay {
     const activity = context.activity;
     const conversationId = activity.conversation.id;
     const text = activity.text ?? '';
-    const recorded = await this.deps.service.recordCustomerMessage(conversationId, {
+    const recorded = await this.deps.service.beginTurn(conversationId, {
       text,
       attachments: attachmentsOf(activity),
       ...(activity.locale ? { language: activity.locale } : {}),
@@ -41,6 +50,7 @@ export class HandoffRelay {
       channel: handoffChannel(activity.channelId),
       reference: TurnContext.getConversationReference(activity),
     });
+    context.turnState.set(TRANSCRIPT_TURN, recorded.turn);
     if (!recorded.handedOff) return 'bot';
     if (recorded.handoff?.state === 'queued' && exactCommand(text) === 'cancel') {
       if (await this.deps.service.cancelByCustomer(conversationId)) {
@@ -63,9 +73,11 @@ export class HandoffRelay {
   }
 
   /**
-   * Collects what the bot says in this turn; `flush` records it in the transcript. Replies sent
-   * after `flush` (web chat holds a turn's replies until its state is saved) are recorded as they
-   * go out.
+   * Collects what the bot says in this turn; `flush` records it in the transcript, with the
+   * customer's message when `onMessage` left it to the end of the turn. `flush` rejects only when
+   * that customer message could not be stored (the turn must not be acknowledged as if it were);
+   * a lost bot line is logged and the turn goes on. Replies sent after `flush` (web chat holds a
+   * turn's replies until its state is saved) are recorded as they go out.
    */
   watch(context: TurnContext): { flush(): Promise<void> } {
     const said: string[] = [];
@@ -80,8 +92,25 @@ export class HandoffRelay {
     });
     return {
       flush: async () => {
+        if (flushed) return;
         flushed = true;
-        await this.recordBotMessages(context, said.splice(0));
+        const texts = said.splice(0);
+        const turn = context.turnState.get<TranscriptTurn | undefined>(TRANSCRIPT_TURN);
+        if (!turn) {
+          await this.recordBotMessages(context, texts);
+          return;
+        }
+        try {
+          await this.deps.service.finishTurn(turn, texts);
+        } catch (error) {
+          this.deps.logger.warn(
+            { err: error, conversationId: context.activity.conversation.id },
+            'turn transcript not recorded',
+          );
+          // The customer's message must be stored before the turn is answered: the turn fails. A
+          // lost bot line alone (the transcript is for agents) does not fail the customer's turn.
+          if (turn.customer) throw error;
+        }
       },
     };
   }

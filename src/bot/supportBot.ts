@@ -204,10 +204,20 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
     return { bot, onTurnError, conversationState };
   }
 
-  /** Runs the turn's handlers, then sends what the SMS renderer held back and saves the state. */
+  /**
+   * Runs the turn's handlers, then sends what the SMS renderer held back and saves the state. The
+   * transcript (the customer's message, the bot's replies) is written before the turn ends, also
+   * when a handler failed: the turn's answer never goes out before its customer message is stored.
+   */
   override async run(context: TurnContext): Promise<void> {
     const said = this.deps.relay?.watch(context);
-    await super.run(context);
+    try {
+      await super.run(context);
+    } catch (error) {
+      // The turn fails with its own error; a transcript write failing too is secondary.
+      await said?.flush().catch(() => undefined);
+      throw error;
+    }
     await this.endTurn(context, said);
   }
 
@@ -231,11 +241,12 @@ export class SupportBot extends ActivityHandler implements TurnRunner {
     await this.deps.renderer.flush(context);
     // Together, so they share one write to the store (see StateWriteBatcher). The user state (recent
     // ticket numbers) is kept even when the conversation's write loses to a concurrent turn. The
-    // transcript lines of the bot's replies go alongside (they never fail the turn).
-    await Promise.all([
+    // turn's transcript write goes alongside; all three settle before the turn ends (and is answered).
+    const settled = await Promise.allSettled([
       this.deps.conversationState.saveChanges(context, false),
       this.deps.userState.saveChanges(context, false),
       said?.flush(),
     ]);
+    for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
   }
 }

@@ -51,6 +51,8 @@ export class QueueHandoff implements HumanHandoff {
         context: { ...details, ...(phone ? { maskedPhone: maskPhone(phone) } : {}) },
         ...(language ? { language } : {}),
         reference: TurnContext.getConversationReference(activity),
+        // This turn's message is written to the transcript at the end of the turn: name it here.
+        ...(activity.text?.trim() ? { summary: activity.text } : {}),
       });
     } catch (error) {
       logger.error({ err: error, conversationId: activity.conversation.id }, 'handoff: escalation failed');
@@ -85,9 +87,14 @@ export class QueueHandoff implements HumanHandoff {
   private async signal(context: TurnContext, reason: HandoffReason, result: EscalationResult): Promise<void> {
     try {
       const view = await this.deps.queue.get(context.activity.conversation.id);
-      const transcript: Transcript = {
-        activities: view.transcript.map((entry) => transcriptActivity(context, entry)),
-      };
+      const activities = view.transcript.map((entry) => transcriptActivity(context, entry));
+      // This turn's message reaches the stored transcript at the end of the turn: add it here.
+      const current = context.activity;
+      const recorded = view.transcript.some(
+        (entry) => entry.from === 'customer' && entry.messageId.endsWith(`:${current.id ?? ''}`),
+      );
+      if (current.type === 'message' && !(current.id && recorded)) activities.push(current);
+      const transcript: Transcript = { activities };
       await context.sendActivity(
         EventFactory.createHandoffInitiation(
           context,

@@ -9,6 +9,7 @@ import {
   handoffCollections,
   type ConversationDoc,
   type HandoffCollections,
+  type ConversationDoc,
   type HandoffDoc,
   type TranscriptDoc,
 } from './handoffModels';
@@ -82,7 +83,37 @@ export interface RecordedCustomerMessage {
   handoff?: HandoffView;
 }
 
+/** A message turn's place in the transcript, from `beginTurn` to `finishTurn` (opaque to the bot). */
+export interface TranscriptTurn {
+  readonly conversationId: string;
+  /** The customer entry's id; the bot's replies are `<idPrefix>:bot:<n>`. */
+  readonly idPrefix: string;
+  /** Seqs taken at the start of the turn (handed off): the next one and the last. */
+  readonly nextSeq: number;
+  readonly lastSeq: number;
+  /** The customer's entry when it is not stored yet (the bot has the conversation). */
+  readonly customer?: TranscriptDoc;
+  /** With `customer`: the conversation's seq as the turn read it, and what the end writes onto it. */
+  readonly seenSeq?: number;
+  readonly changes?: ConversationChanges;
+}
+
+/** What a customer message changes on its conversation document. */
+type ConversationChanges = Partial<
+  Pick<ConversationDoc, 'lastActivityAt' | 'lastCustomerText' | 'reference' | 'channel'>
+>;
+
+export interface CustomerTurn extends RecordedCustomerMessage {
+  turn: TranscriptTurn;
+}
+
 const MAX_TEXT = 4000;
+/**
+ * Seqs a message turn takes at once: the customer's entry and up to this many minus one bot replies
+ * (a turn sends one to three), so the replies need no counter write of their own. The seqs a turn
+ * leaves unused are gaps: the transcript stays in order, its seqs are not consecutive.
+ */
+export const TURN_SEQ_BLOCK = 8;
 /** How often the queue timeout and the delivery retries are looked at. */
 const SWEEP_EVERY_MS = 5_000;
 const agentSchema = z.strictObject({
@@ -295,33 +326,196 @@ export class HandoffService {
     conversationId: string,
     input: CustomerMessageInput,
   ): Promise<RecordedCustomerMessage> {
+    const { conversation, entry } = await this.reserveCustomerEntry(conversationId, input, 1);
+    return this.storeCustomerEntry(conversation, entry);
+  }
+
+  /**
+   * Opens a message turn's transcript with one read: is a person on the conversation, as the store
+   * has it now (a takeover made on another instance included)?
+   *
+   * Handed off: the message is stored (and published to agents) before this returns, as
+   * recordCustomerMessage does, and the turn takes a block of TURN_SEQ_BLOCK seqs for anything the
+   * bot says. Otherwise nothing is written yet: the entry is kept in the returned turn and
+   * `finishTurn` writes it with the bot's replies at the end of the turn; the turn must await that
+   * before it is acknowledged (SupportBot does, before the HTTP answer), failed turns included.
+   */
+  async beginTurn(conversationId: string, input: CustomerMessageInput): Promise<CustomerTurn> {
+    const id = conversationIdSchema.parse(conversationId);
+    const seen = await this.collections.conversations.findOne(
+      { _id: id },
+      { projection: { seq: 1, activeHandoffId: 1 } },
+    );
+    if (seen?.activeHandoffId) {
+      const { conversation, entry } = await this.reserveCustomerEntry(id, input, TURN_SEQ_BLOCK);
+      const turn: TranscriptTurn = {
+        conversationId: id,
+        idPrefix: entry._id,
+        nextSeq: entry.seq + 1,
+        lastSeq: conversation.seq,
+      };
+      return { ...(await this.storeCustomerEntry(conversation, entry)), turn };
+    }
+    const now = this.clock.now();
+    const seenSeq = seen?.seq ?? 0;
+    const entry = customerDoc(id, input, seenSeq + 1, now);
+    const turn: TranscriptTurn = {
+      conversationId: id,
+      idPrefix: entry._id,
+      nextSeq: seenSeq + 2,
+      lastSeq: seenSeq + 1,
+      customer: entry,
+      seenSeq,
+      changes: conversationChanges(input, now),
+    };
+    return { entry: entryOf(entry), handedOff: false, turn };
+  }
+
+  /**
+   * Closes a message turn: stores the customer's entry if `beginTurn` kept it, and the bot's replies,
+   * in one insert (ids from the activity id, so a retried turn adds nothing twice). Rejects only
+   * when the store refused the write.
+   *
+   * A kept entry and its replies take the seqs after the one the turn read, and the conversation
+   * document is moved on past them in the same wave of writes, on condition that its seq is still
+   * the one read. When something else took seqs meanwhile (an agent's takeover notice, a second
+   * turn at once), the turn's entries take fresh seqs after those instead (two more writes, rare).
+   */
+  async finishTurn(turn: TranscriptTurn, botTexts: readonly string[]): Promise<void> {
+    const texts = botTexts.filter((one) => one.trim() !== '');
+    if (turn.customer && turn.seenSeq !== undefined) {
+      await this.finishKeptTurn(turn, turn.customer, turn.seenSeq, texts);
+      return;
+    }
+    if (texts.length === 0) return;
+    const seqs = await this.seqsFor(turn, texts.length);
+    await this.insertOnce(botDocs(turn, texts, seqs, this.clock.now()));
+  }
+
+  private async finishKeptTurn(
+    turn: TranscriptTurn,
+    customer: TranscriptDoc,
+    seenSeq: number,
+    texts: readonly string[],
+  ): Promise<void> {
+    const count = 1 + texts.length;
+    const now = this.clock.now();
+    const docs = [
+      customer,
+      ...botDocs(
+        turn,
+        texts,
+        texts.map((_, index) => seenSeq + 2 + index),
+        now,
+      ),
+    ];
+    const id = turn.conversationId;
+    const [moved, inserted] = await Promise.all([
+      this.collections.conversations
+        .updateOne(
+          { _id: id, seq: seenSeq },
+          {
+            $set: { ...turn.changes, seq: seenSeq + count },
+            $setOnInsert: { createdAt: now, ...(turn.changes?.channel ? {} : { channel: 'unknown' }) },
+          },
+          { upsert: true },
+        )
+        .then(
+          () => true,
+          (error: unknown) => {
+            // Upserting a conversation that exists with another seq collides on _id: not ours.
+            if (isDuplicateKey(error)) return false;
+            throw error;
+          },
+        ),
+      this.insertOnce(docs),
+    ]);
+    if (moved) return;
+    const conversation = await this.collections.conversations.findOneAndUpdate(
+      { _id: id },
+      { $inc: { seq: count }, $set: { ...turn.changes } },
+      { returnDocument: 'after', projection: { seq: 1 } },
+    );
+    if (!conversation) throw new NotFoundError(`No conversation ${id}`);
+    const first = conversation.seq - count + 1;
+    const renumber = docs.filter((doc) => inserted.has(doc._id));
+    if (renumber.length === 0) return;
+    await this.collections.transcripts.bulkWrite(
+      renumber.map((doc) => ({
+        updateOne: {
+          filter: { _id: doc._id, seq: doc.seq },
+          update: { $set: { seq: first + docs.indexOf(doc) } },
+        },
+      })),
+      { ordered: false },
+    );
+  }
+
+  /** Inserts what is not stored yet (a retried turn adds nothing twice); returns the ids it inserted. */
+  private async insertOnce(docs: readonly TranscriptDoc[]): Promise<Set<string>> {
+    const ids = new Set(docs.map((doc) => doc._id));
+    if (docs.length === 0) return ids;
+    try {
+      await this.collections.transcripts.insertMany([...docs], { ordered: false });
+    } catch (error) {
+      const duplicates = duplicateIndexes(error);
+      if (!duplicates) throw error;
+      for (const index of duplicates) {
+        const doc = docs[index];
+        if (doc) ids.delete(doc._id);
+      }
+    }
+    return ids;
+  }
+
+  /** The turn's block first; a turn that says more than it holds takes more seqs (one more write). */
+  private async seqsFor(turn: TranscriptTurn, count: number): Promise<number[]> {
+    const inBlock = Math.max(0, Math.min(count, turn.lastSeq - turn.nextSeq + 1));
+    const seqs = Array.from({ length: inBlock }, (_, index) => turn.nextSeq + index);
+    const more = count - inBlock;
+    if (more > 0) {
+      const conversation = await this.collections.conversations.findOneAndUpdate(
+        { _id: turn.conversationId },
+        { $inc: { seq: more } },
+        { returnDocument: 'after', projection: { seq: 1 } },
+      );
+      if (!conversation) throw new NotFoundError(`No conversation ${turn.conversationId}`);
+      for (let seq = conversation.seq - more + 1; seq <= conversation.seq; seq += 1) seqs.push(seq);
+    }
+    return seqs;
+  }
+
+  /** Takes `count` seqs for a customer message (the first is the message's) and notes the message on the conversation. */
+  private async reserveCustomerEntry(
+    conversationId: string,
+    input: CustomerMessageInput,
+    count: number,
+  ): Promise<{
+    conversation: Pick<ConversationDoc, '_id' | 'seq' | 'activeHandoffId'>;
+    entry: TranscriptDoc;
+  }> {
     const id = conversationIdSchema.parse(conversationId);
     const now = this.clock.now();
-    const text = input.text.slice(0, MAX_TEXT);
     const conversation = await this.collections.conversations.findOneAndUpdate(
       { _id: id },
       {
-        $inc: { seq: 1 },
-        $set: {
-          lastActivityAt: now,
-          ...(text.trim() !== '' ? { lastCustomerText: oneLine(text) } : {}),
-          ...(input.reference !== undefined ? { reference: JSON.stringify(input.reference) } : {}),
-          ...(input.channel ? { channel: input.channel } : {}),
-        },
+        $inc: { seq: count },
+        $set: conversationChanges(input, now),
         $setOnInsert: { createdAt: now, ...(input.channel ? {} : { channel: 'unknown' }) },
       },
-      { upsert: true, returnDocument: 'after' },
+      { upsert: true, returnDocument: 'after', projection: { seq: 1, activeHandoffId: 1 } },
     );
     if (!conversation) throw new Error('handoff conversation: no document after upsert');
-    const entry: TranscriptDoc = {
-      _id: input.messageId ? `${id}:${input.messageId}` : randomUUID(),
-      conversationId: id,
-      seq: conversation.seq,
-      at: now,
-      from: 'customer',
-      text,
-      ...(input.attachments && input.attachments.length > 0 ? { attachments: input.attachments } : {}),
-    };
+    const entry = customerDoc(id, input, conversation.seq - count + 1, now);
+    return { conversation, entry };
+  }
+
+  /** Stores a customer entry now; when a person has the conversation, publishes it to them. */
+  private async storeCustomerEntry(
+    conversation: Pick<ConversationDoc, '_id' | 'activeHandoffId'>,
+    entry: TranscriptDoc,
+  ): Promise<RecordedCustomerMessage> {
+    const id = conversation._id;
     try {
       await this.collections.transcripts.insertOne(entry);
     } catch (error) {
@@ -1076,4 +1270,54 @@ function entryOf(doc: TranscriptDoc): TranscriptEntry {
 
 function isDuplicateKey(error: unknown): boolean {
   return (error as { code?: unknown }).code === 11000;
+}
+
+/**
+ * An unordered insert whose only failures are duplicate keys (every other document went in): the
+ * indexes of the documents already there; undefined for any other failure.
+ */
+function duplicateIndexes(error: unknown): number[] | undefined {
+  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+  if (writeErrors === undefined) return undefined;
+  const list: unknown[] = Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+  if (list.length === 0 || !list.every(isDuplicateKey)) return undefined;
+  return list.map((one) => Number((one as { index?: unknown }).index));
+}
+
+function customerDoc(id: string, input: CustomerMessageInput, seq: number, now: Date): TranscriptDoc {
+  return {
+    _id: input.messageId ? `${id}:${input.messageId}` : randomUUID(),
+    conversationId: id,
+    seq,
+    at: now,
+    from: 'customer',
+    text: input.text.slice(0, MAX_TEXT),
+    ...(input.attachments && input.attachments.length > 0 ? { attachments: input.attachments } : {}),
+  };
+}
+
+function conversationChanges(input: CustomerMessageInput, now: Date): ConversationChanges {
+  const text = input.text.slice(0, MAX_TEXT);
+  return {
+    lastActivityAt: now,
+    ...(text.trim() !== '' ? { lastCustomerText: oneLine(text) } : {}),
+    ...(input.reference !== undefined ? { reference: JSON.stringify(input.reference) } : {}),
+    ...(input.channel ? { channel: input.channel } : {}),
+  };
+}
+
+function botDocs(
+  turn: TranscriptTurn,
+  texts: readonly string[],
+  seqs: readonly number[],
+  now: Date,
+): TranscriptDoc[] {
+  return texts.map((text, index) => ({
+    _id: `${turn.idPrefix}:bot:${index}`,
+    conversationId: turn.conversationId,
+    seq: seqs[index] ?? 0,
+    at: now,
+    from: 'bot',
+    text: text.slice(0, MAX_TEXT),
+  }));
 }

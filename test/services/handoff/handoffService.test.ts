@@ -218,6 +218,80 @@ describe('HandoffService (store)', () => {
     assert.equal((await service.get(id)).transcript.length, 1);
   });
 
+  it('when a bot turn is finished, its customer message and replies are stored together, in order, and a retry adds nothing', async () => {
+    const id = newConversation();
+    const input = { text: 'hello', channel: 'webchat', messageId: 'act-7' } as const;
+    const begun = await service.beginTurn(id, input);
+    assert.equal(begun.handedOff, false);
+    // Nothing is written at the start (one read): the customer entry waits for the end of the turn.
+    await assert.rejects(service.get(id), NotFoundError);
+    const replies = Array.from({ length: 10 }, (_, index) => `reply ${index + 1}`);
+    await service.finishTurn(begun.turn, replies);
+    const retried = await service.beginTurn(id, input);
+    await service.finishTurn(retried.turn, ['reply 1 again']);
+    const next = await service.beginTurn(id, { text: 'thanks', messageId: 'act-8' });
+    await service.finishTurn(next.turn, ['You are welcome']);
+
+    const transcript = (await service.get(id)).transcript;
+    assert.deepEqual(
+      transcript.map((entry) => entry.text),
+      ['hello', ...replies, 'thanks', 'You are welcome'],
+    );
+    const seqs = transcript.map((entry) => entry.seq);
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+    );
+    assert.equal(new Set(seqs).size, seqs.length);
+  });
+
+  it('when an agent takes over while a bot turn runs, the turn’s entries come after the takeover’s, each seq once', async () => {
+    const id = newConversation();
+    const first = await service.beginTurn(id, { text: 'hello', messageId: 'b-1', reference: { id } });
+    await service.finishTurn(first.turn, ['Hi!']);
+    const begun = await service.beginTurn(id, { text: 'my screen is black', messageId: 'b-2' });
+    await service.takeOver(id, SAM);
+    await service.settle();
+    await service.finishTurn(begun.turn, ['Did this help?']);
+
+    const transcript = (await service.get(id)).transcript;
+    assert.deepEqual(
+      transcript.map((entry) => entry.from),
+      ['customer', 'bot', 'system', 'customer', 'bot'],
+    );
+    assert.deepEqual(
+      transcript.slice(3).map((entry) => entry.text),
+      ['my screen is black', 'Did this help?'],
+    );
+    const seqs = transcript.map((entry) => entry.seq);
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+    );
+    assert.equal(new Set(seqs).size, seqs.length);
+    // The next message goes to the agent.
+    const next = await service.beginTurn(id, { text: 'hello?', messageId: 'b-3' });
+    assert.equal(next.handedOff, true);
+  });
+
+  it('when a person has the conversation at the start of a turn, the message is stored and published before the turn goes on', async () => {
+    const id = newConversation();
+    await escalate(id);
+    const events: HandoffEvent[] = [];
+    const unsubscribe = service.subscribe((event) => events.push(event));
+    const begun = await service.beginTurn(id, { text: 'still black', messageId: 'act-9' });
+    unsubscribe();
+    assert.equal(begun.handedOff, true);
+    assert.equal(begun.handoff?.state, 'queued');
+    assert.ok(
+      events.some((event) => event.type === 'customer_message' && event.entry.text === 'still black'),
+    );
+    assert.deepEqual(
+      (await service.get(id)).transcript.map((entry) => [entry.from, entry.text]),
+      [['customer', 'still black']],
+    );
+  });
+
   it('when the holder replies, the reply is stored before it is delivered; anyone else is refused', async () => {
     const id = newConversation();
     await escalate(id);

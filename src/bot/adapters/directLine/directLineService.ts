@@ -20,6 +20,7 @@ import type { AttachmentLinks } from './attachmentLinks';
 import type { ConversationFeed } from './conversationFeed';
 import {
   activityIdFor,
+  logPositionOf,
   LogPositionTakenError,
   type ConversationQuota,
   type ConversationRecord,
@@ -411,6 +412,19 @@ export class DirectLineService {
     return { id: entry.activity.id };
   }
 
+  /**
+   * Whether the log holds a bot reply to the customer's activity `activityId` (the turn's replies
+   * reached the customer). Reads the entries after it, up to a page.
+   */
+  async answered(conversationId: string, activityId: string): Promise<boolean> {
+    const seq = logPositionOf(conversationId, activityId);
+    if (seq === undefined) return false;
+    const after = await this.deps.store.activitiesAfter(conversationId, seq, PAGE_SIZE);
+    return after.some(
+      (entry) => entry.activity.from?.role === 'bot' && entry.activity.replyToId === activityId,
+    );
+  }
+
   async members(conversationId: string): Promise<ChannelAccount[]> {
     const conversation = await this.requireConversation(conversationId, { allowEnded: true });
     return [{ id: conversation.userId, name: '', role: 'user' }, this.botAccount()];
@@ -500,10 +514,8 @@ export class DirectLineService {
 
   /** Whether `activityId` names an activity of this conversation's log (ids are `conversation|position`). */
   private async isInLog(conversationId: string, activityId: string): Promise<boolean> {
-    const match = /^(.+)\|(\d{7})$/.exec(activityId);
-    if (!match || match[1] !== conversationId) return false;
-    const seq = Number(match[2]);
-    return seq >= 1 && seq <= (await this.lastSeq(conversationId));
+    const seq = logPositionOf(conversationId, activityId);
+    return seq !== undefined && seq <= (await this.lastSeq(conversationId));
   }
 
   private async findConversation(

@@ -99,6 +99,14 @@ export function activityIdFor(conversationId: string, seq: number): string {
   return `${conversationId}|${String(seq).padStart(7, '0')}`;
 }
 
+/** The log position an activity id names in this conversation (undefined: not a log id, e.g. the welcome's). */
+export function logPositionOf(conversationId: string, activityId: string): number | undefined {
+  const match = /^(.+)\|(\d{7})$/.exec(activityId);
+  if (!match || match[1] !== conversationId) return undefined;
+  const seq = Number(match[2]);
+  return seq >= 1 ? seq : undefined;
+}
+
 /**
  * The local Direct Line's durable state on the project's MongoDB store: conversations, each with an
  * ordered activity log (the watermark is the log position), and uploaded photos. Everything a page

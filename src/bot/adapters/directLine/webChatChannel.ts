@@ -1,4 +1,4 @@
-import type { CloudAdapter } from 'botbuilder';
+import type { BotState, CloudAdapter } from 'botbuilder';
 import type { BotFrameworkAuthentication } from 'botframework-connector';
 import type { Connection } from 'mongoose';
 import type { Server } from 'restify';
@@ -24,7 +24,7 @@ import { NewChatLimits } from './newChatLimits';
 import { RateLimiter } from './rateLimiter';
 import { ClientAddress } from '../../http/clientAddress';
 import { resolveTokenSecret } from './tokenSecret';
-import { runWithRepliesAfterTurn } from './repliesAfterTurn';
+import { WebChatTurnReplies } from './webChatTurnReplies';
 
 export interface WebChatChannelOptions {
   config: Pick<
@@ -178,8 +178,12 @@ export class WebChatChannel {
     return this.local ? new LocalConnectorAuthentication(inner, this.local.connector) : inner;
   }
 
-  /** Routes (and the WebSocket upgrade handler) for this channel; turns go to `bot` through `adapter`. */
-  registrar(adapter: CloudAdapter, bot: TurnRunner): RouteRegistrar {
+  /**
+   * Routes (and the WebSocket upgrade handler) for this channel; turns go to `bot` through `adapter`.
+   * `conversationState`: the bot's own (saved last in its turn); each turn's replies are kept in it
+   * so a crash between the state write and the log cannot lose them (see WebChatTurnReplies).
+   */
+  registrar(adapter: CloudAdapter, bot: TurnRunner, conversationState?: BotState): RouteRegistrar {
     return (server: Server) => {
       const { config, logger } = this.options;
       const local = this.local;
@@ -192,6 +196,7 @@ export class WebChatChannel {
       });
       if (!local) return;
       const authentication = local.connector.turnAuthentication(config.botAuth.MicrosoftAppId, undefined);
+      const replies = new WebChatTurnReplies(local.service, conversationState);
       local.setTurnRunner((activity, origin) =>
         adapter.processActivityDirect(
           authentication,
@@ -199,8 +204,9 @@ export class WebChatChannel {
           (context) => {
             // The address the endpoint saw, for limits keyed on the client (ticket lookups).
             setChannelFacts(context, origin.clientAddress ? { clientAddress: origin.clientAddress } : {});
-            // The customer sees the turn's replies once its state is saved (never one step behind).
-            return runWithRepliesAfterTurn(context, (turn) => bot.run(turn));
+            // The customer sees the turn's replies once its state is saved (never one step behind),
+            // and a crash after that save cannot lose them.
+            return replies.run(context, (turn) => bot.run(turn));
           },
         ),
       );

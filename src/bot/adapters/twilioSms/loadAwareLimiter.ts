@@ -9,6 +9,11 @@ export interface LoadAwareLimiterOptions {
   targetDelayMs?: number;
   /** How often the delay is sampled and the limit adjusted. */
   windowMs?: number;
+  /**
+   * The event loop's mean delay over the last window, in ms (then reset). Defaults to a
+   * `monitorEventLoopDelay` histogram; tests give their own to check the rule without timing.
+   */
+  loopDelay?: () => number;
 }
 
 /**
@@ -25,6 +30,7 @@ export class LoadAwareLimiter {
   private active = 0;
   private readonly waiters: Array<() => void> = [];
   private histogram: IntervalHistogram | undefined;
+  private readonly loopDelay: (() => number) | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(options: LoadAwareLimiterOptions) {
@@ -32,6 +38,7 @@ export class LoadAwareLimiter {
     this.min = Math.min(this.max, Math.max(1, options.min ?? 1));
     this.targetDelayMs = options.targetDelayMs ?? 10;
     this.windowMs = options.windowMs ?? 100;
+    this.loopDelay = options.loopDelay;
     this.limit = this.max;
   }
 
@@ -42,8 +49,10 @@ export class LoadAwareLimiter {
   /** Starts watching the event loop; until then the limit stays at `max`. */
   start(): void {
     if (this.timer) return;
-    this.histogram = monitorEventLoopDelay({ resolution: 10 });
-    this.histogram.enable();
+    if (!this.loopDelay) {
+      this.histogram = monitorEventLoopDelay({ resolution: 10 });
+      this.histogram.enable();
+    }
     this.timer = setInterval(() => this.adjust(), this.windowMs);
     this.timer.unref();
   }
@@ -71,14 +80,20 @@ export class LoadAwareLimiter {
   }
 
   private adjust(): void {
-    const histogram = this.histogram;
-    if (!histogram) return;
-    // The histogram counts lateness beyond its 10 ms resolution: a quiet loop reads about 0.
-    const delayMs = histogram.count > 0 ? histogram.mean / 1e6 - 10 : 0;
-    histogram.reset();
+    const delayMs = this.loopDelay ? this.loopDelay() : this.histogramDelay();
+    if (delayMs === undefined) return;
     if (delayMs > this.targetDelayMs) this.limit = Math.max(this.min, Math.floor(this.limit / 2));
     else if (delayMs < this.targetDelayMs / 2) this.limit = Math.min(this.max, this.limit + 1);
     this.release();
+  }
+
+  private histogramDelay(): number | undefined {
+    const histogram = this.histogram;
+    if (!histogram) return undefined;
+    // The histogram counts lateness beyond its 10 ms resolution: a quiet loop reads about 0.
+    const delayMs = histogram.count > 0 ? histogram.mean / 1e6 - 10 : 0;
+    histogram.reset();
+    return delayMs;
   }
 
   private release(): void {

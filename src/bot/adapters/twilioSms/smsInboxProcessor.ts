@@ -190,7 +190,7 @@ export class SmsInboxProcessor {
     let replies = current.replies;
     if (current.state === 'received') {
       // Resumed after a crash between handing the replies over and finishing: never run the turn twice.
-      if (current.attempts > 0 && (await this.deps.messages.has(replyId(current.messageSid, 0)))) {
+      if (current.attempts > 0 && (await this.deps.messages.has(smsReplyId(current.messageSid, 0)))) {
         await inbox.finish(current.messageSid, 'done', this.now());
         return;
       }
@@ -200,7 +200,7 @@ export class SmsInboxProcessor {
       // Handed to the outbox before the message counts as done: from here its dispatcher owns them.
       const results = await this.deps.outbound.send(
         replies.map((reply, index): OutboundMessage => ({
-          id: replyId(current.messageSid, index),
+          id: smsReplyId(current.messageSid, index),
           kind: 'reply',
           to: current.from,
           body: reply.body,
@@ -258,7 +258,10 @@ export class SmsInboxProcessor {
   }
 }
 
-/** A reply's id in the outbox: its idempotency key, the same however often the message is processed. */
-function replyId(messageSid: string, index: number): string {
+/**
+ * A reply's id in the outbox: its idempotency key, the same however often the message is processed
+ * (the first one's presence tells that a message's replies were handed over).
+ */
+export function smsReplyId(messageSid: string, index: number): string {
   return `reply:${messageSid}:${index}`;
 }

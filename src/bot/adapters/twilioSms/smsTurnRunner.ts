@@ -1,4 +1,4 @@
-import type { Activity, BotState, CloudAdapter, StatePropertyAccessor } from 'botbuilder';
+import type { Activity, BotState, CloudAdapter } from 'botbuilder';
 import {
   AuthenticationConstants,
   ClaimsIdentity,
@@ -8,13 +8,8 @@ import {
 } from 'botframework-connector';
 import { setChannelFacts, type ChannelFacts } from '../../../dialogs/channelFacts';
 import type { TurnRunner } from '../../server';
+import { SavedTurnReplies } from '../savedTurnReplies';
 import { renderActivity } from './smsRendering';
-
-/** The last SMS turn whose state was saved, with its replies as SMS text (kept in the conversation state). */
-interface SmsTurnRecord {
-  messageSid: string;
-  replies: string[];
-}
 
 /**
  * Runs one SMS turn through the app's CloudAdapter (so its middleware and turn-error handler apply)
@@ -24,13 +19,17 @@ interface SmsTurnRecord {
  */
 export class SmsTurnRunner {
   private readonly authentication: AuthenticateRequestResult;
-  private readonly lastTurn: StatePropertyAccessor<SmsTurnRecord> | undefined;
+  /** The last SMS turn whose state was saved, with its replies as SMS text. */
+  private readonly lastTurn: SavedTurnReplies<string> | undefined;
 
   /**
    * `conversationState`: the bot's own (the one its turn saves last). The turn's replies are then
    * written into it, in the same write as the rest of the turn's state, so a turn resumed after a
    * crash that came after that write gets its replies back instead of running again on the new state
    * (which would answer the customer's message as if it were the next one, and lose the replies).
+   * `repliesHandedOver`: whether a message's replies reached the outbox; when the saved turn's did
+   * not (a crash after the state write, its message still leased by the dead process), the next
+   * message from that number gets them first, and is not run again if it is the same text.
    */
   constructor(
     private readonly adapter: CloudAdapter,
@@ -38,8 +37,10 @@ export class SmsTurnRunner {
     private readonly bot: TurnRunner,
     botAppId: string | undefined,
     conversationState?: BotState,
+    private readonly repliesHandedOver: (messageSid: string) => Promise<boolean> = () =>
+      Promise.resolve(true),
   ) {
-    this.lastTurn = conversationState?.createProperty<SmsTurnRecord>('smsLastTurn');
+    this.lastTurn = conversationState && new SavedTurnReplies<string>(conversationState, 'smsLastTurn');
     const appId = botAppId ?? '';
     const claimsIdentity = new ClaimsIdentity(
       [
@@ -70,6 +71,7 @@ export class SmsTurnRunner {
   async run(activity: Activity, facts: ChannelFacts): Promise<Array<Partial<Activity>>> {
     let replies: Array<Partial<Activity>> = [];
     let replayed: Array<Partial<Activity>> | undefined;
+    let handedBack: Array<Partial<Activity>> = [];
     const lastTurn = this.lastTurn;
     const messageSid = activity.id;
     await this.adapter.processActivityDirect(this.authentication, activity, async (context) => {
@@ -77,24 +79,19 @@ export class SmsTurnRunner {
       // The buffer itself, not a copy: the turn-error handler may still add its apology after a throw.
       replies = context.bufferedReplyActivities;
       if (lastTurn && messageSid) {
-        const last = await lastTurn.get(context);
-        if (last?.messageSid === messageSid) {
+        const resumed = await lastTurn.resume(context, messageSid, this.repliesHandedOver);
+        handedBack = (resumed?.replies ?? []).map((text) => ({ type: 'message', text }));
+        if (resumed?.done) {
           // This message's turn ran and its state was saved: its replies, not a second turn.
-          replayed = last.replies.map((text) => ({ type: 'message', text }));
+          replayed = handedBack;
           return;
         }
-        // Recorded from the start (a turn may send nothing), and every reply as it is sent, so the
-        // state written at the end of the turn has them all.
-        await lastTurn.set(context, { messageSid, replies: [] });
-        context.onSendActivities(async (ctx, _activities, next) => {
-          const result = await next();
-          const texts = ctx.bufferedReplyActivities.map(renderActivity).filter((text) => text.length > 0);
-          await lastTurn.set(ctx, { messageSid, replies: texts });
-          return result;
-        });
+        await lastTurn.record(context, messageSid, (ctx) =>
+          ctx.bufferedReplyActivities.map(renderActivity).filter((text) => text.length > 0),
+        );
       }
       await this.bot.run(context);
     });
-    return replayed ?? replies;
+    return replayed ?? [...handedBack, ...replies];
   }
 }

@@ -21,7 +21,7 @@ import { SmsOutboundLog } from '../../../services/sms/smsOutboundLog';
 import { createTwilioClient } from '../../../services/sms/twilioClient';
 import type { RouteRegistrar, TurnRunner } from '../../server';
 import type { SmsIdentity } from './smsIdentity';
-import { SmsInboxProcessor, type SmsInboxProcessorOptions } from './smsInboxProcessor';
+import { SmsInboxProcessor, smsReplyId, type SmsInboxProcessorOptions } from './smsInboxProcessor';
 import { SmsOutboundMiddleware } from './smsOutboundMiddleware';
 import { SmsTurnRunner } from './smsTurnRunner';
 import { SMS_STATUS_PATH, twilioSmsNotConfiguredRoutes, twilioSmsRoutes } from './twilioSmsRoutes';
@@ -136,6 +136,7 @@ export function createTwilioSmsChannel(deps: TwilioSmsChannelDeps): TwilioSmsCha
     deps.bot,
     config.botAuth.MicrosoftAppId,
     deps.conversationState,
+    (messageSid) => messages.has(smsReplyId(messageSid, 0)),
   );
   const processor = new SmsInboxProcessor({
     inbox,

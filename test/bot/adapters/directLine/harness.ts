@@ -5,13 +5,14 @@ import {
   ActivityHandler,
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
+  type BotState,
   type ConversationReference,
   type TurnContext,
 } from 'botbuilder';
 import pino from 'pino';
 import { WebSocket } from 'ws';
 import { loadConfig, type AppConfig } from '../../../../src/config';
-import { closeServer, makeServer, type SupportServer } from '../../../../src/bot/server';
+import { closeServer, makeServer, type SupportServer, type TurnRunner } from '../../../../src/bot/server';
 import { WebChatChannel } from '../../../../src/bot/adapters/directLine/webChatChannel';
 import { webChatSite } from '../../../../src/web/webChatSite';
 import { strictTransportSecurity } from '../../../../src/bot/http/strictTransportSecurity';
@@ -121,6 +122,8 @@ export interface HarnessOptions {
   store?: TestStore;
   dataDir?: string;
   fetch?: typeof fetch;
+  /** Runs the turns instead of the probe bot, with its conversation state handed to the channel. */
+  turns?: { bot: TurnRunner; conversationState: BotState };
 }
 
 /** The real channel, server and store (embedded, in memory) on 127.0.0.1:0, with the probe bot. */
@@ -154,13 +157,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     return Promise.resolve();
   };
   const bot = new ProbeBot();
+  const turnBot = options.turns?.bot ?? bot;
   const support: SupportServer = makeServer({
     config,
     logger,
     adapter,
-    bot,
+    bot: turnBot,
     registrars: [
-      channel.registrar(adapter, bot),
+      channel.registrar(adapter, turnBot, options.turns?.conversationState),
       webChatSite({
         logger,
         azureEndpoint: config.directLine.azureSecret ? config.directLine.azureEndpoint : undefined,
