@@ -9,7 +9,6 @@ import {
   handoffCollections,
   type ConversationDoc,
   type HandoffCollections,
-  type ConversationDoc,
   type HandoffDoc,
   type TranscriptDoc,
 } from './handoffModels';
