@@ -7,6 +7,7 @@ import {
 } from 'botbuilder-dialogs';
 import { ASK_DIALOG, AskDialog, type AskResult, type AskSpec } from './askDialog';
 import type { ChildResult } from './mainActions';
+import { saveRatingAnswer } from './ratingAnswer';
 import type { SupportDialogDeps } from './ports';
 import { ratingChoices } from './troubleshootingDialog';
 import { wordsFor, type Words } from './wording/dialogWording';
@@ -40,25 +41,10 @@ export class HandoffRatingDialog extends ComponentDialog {
   }
 
   private async save(step: WaterfallStepContext<HandoffRatingOptions>): Promise<DialogTurnResult> {
-    const rating = Number((step.result as AskResult).choice);
-    if (rating >= 1 && rating <= 5) {
-      const activity = step.context.activity;
-      try {
-        await this.deps.ratings.record({
-          idempotencyKey: `rating:handoff:${step.options.handoffId}`,
-          conversationId: activity.conversation.id,
-          channel: activity.channelId,
-          topic: 'handoff:agent',
-          rating: rating as 1 | 2 | 3 | 4 | 5,
-        });
-      } catch (error) {
-        this.deps.logger.warn({ err: error, conversationId: activity.conversation.id }, 'rating not saved');
-      }
-      await this.deps.renderer.say(
-        step.context,
-        this.words(step.context).text('troubleshooting.thanksForRating'),
-      );
-    }
+    await saveRatingAnswer(this.deps, step.context, step.result as AskResult, {
+      idempotencyKey: `rating:handoff:${step.options.handoffId}`,
+      topic: 'handoff:agent',
+    });
     return step.endDialog({} satisfies ChildResult);
   }
 

@@ -17,6 +17,7 @@ import { yesNoChoices, type ChoiceSpec } from './choices';
 import type { ChildResult, RegistrationPrefill } from './mainActions';
 import type { HandoffDetails, SupportDialogDeps } from './ports';
 import { stepValues } from './stepValues';
+import { saveRatingAnswer } from './ratingAnswer';
 import { wordsFor, type Words } from './wording/dialogWording';
 
 export const TROUBLESHOOTING_DIALOG = 'troubleshooting';
@@ -363,28 +364,11 @@ export class TroubleshootingDialog extends ComponentDialog {
   }
 
   private async saveRating(step: WaterfallStepContext<RatingOptions>): Promise<DialogTurnResult> {
-    const choice = (step.result as AskResult).choice;
-    const rating = Number(choice);
-    if (rating >= 1 && rating <= 5) {
-      const activity = step.context.activity;
-      try {
-        await this.deps.ratings.record({
-          idempotencyKey: `rating:${step.options.ratingId}`,
-          conversationId: activity.conversation.id,
-          channel: activity.channelId,
-          topic: `troubleshooting:${step.options.symptom}`,
-          ...(step.options.productId ? { productId: step.options.productId } : {}),
-          rating: rating as 1 | 2 | 3 | 4 | 5,
-        });
-      } catch (error) {
-        // A lost rating must not spoil a solved problem.
-        this.deps.logger.warn({ err: error, conversationId: activity.conversation.id }, 'rating not saved');
-      }
-      await this.deps.renderer.say(
-        step.context,
-        this.words(step.context).text('troubleshooting.thanksForRating'),
-      );
-    }
+    await saveRatingAnswer(this.deps, step.context, step.result as AskResult, {
+      idempotencyKey: `rating:${step.options.ratingId}`,
+      topic: `troubleshooting:${step.options.symptom}`,
+      ...(step.options.productId ? { productId: step.options.productId } : {}),
+    });
     return step.endDialog({} satisfies ChildResult);
   }
 
