@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumInstalled, launchChromium } from '../support/chromium';
 import { createApp, type App } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { AgentAccounts } from '../../src/services/agents/agentAccounts';
@@ -11,7 +11,6 @@ import { AgentSessions } from '../../src/services/agents/agentSessions';
 import { createLogger } from '../../src/services/logging/logger';
 import { projectPath } from '../../src/services/projectPath';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'correct horse battery staple';
 // Evaluating the 3.9 MB Web Chat bundle takes ~4 s in headless Chromium on these machines.
 const FIRST_RENDER_MS = 20_000;
@@ -37,7 +36,7 @@ describe('agent console and web chat customer in a real browser (Chromium, the w
   const offHost: string[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) this.skip();
+    if (!chromiumInstalled()) this.skip();
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'agent-console-e2e-'));
     const config = loadConfig({
       NODE_ENV: 'test',
@@ -54,17 +53,7 @@ describe('agent console and web chat customer in a real browser (Chromium, the w
     await accounts.add({ email: 'sam@example.com', name: 'Sam', role: 'agent', password: PASSWORD });
     const address = await app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${address.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { chromiumInstalled, launchChromium } from '../support/chromium';
 import { agentModel } from '../../src/services/agents/agentModel';
 import { HandoffService } from '../../src/services/handoff/handoffService';
 import { SupportHours } from '../../src/services/handoff/supportHours';
@@ -9,7 +9,6 @@ import { AGENT_PASSWORD, startConsoleHarness, type ConsoleHarness } from '../sup
 import { memoryLogger } from '../support/silentLogger';
 import { startTestStore, type TestStore } from '../support/testStore';
 
-const CHROMIUM = '/usr/bin/chromium';
 const WAIT_MS = 10_000;
 
 class RecordingDelivery implements CustomerDelivery {
@@ -45,7 +44,7 @@ describe('agent console page in a real browser (Chromium)', function () {
   const pageErrors: string[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) this.skip();
+    if (!chromiumInstalled()) this.skip();
     store = await startTestStore();
     delivery = new RecordingDelivery();
     service = new HandoffService({
@@ -62,17 +61,7 @@ describe('agent console page in a real browser (Chromium)', function () {
     await service.init();
     service.start();
     harness = await startConsoleHarness(store, service);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { chromiumInstalled, launchChromium } from '../support/chromium';
 import { createApp, type App } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/services/logging/logger';
@@ -13,7 +13,6 @@ import { DirectLineTokens } from '../../src/bot/adapters/directLine/directLineTo
 import { TOKEN_SECRET_FILE } from '../../src/bot/adapters/directLine/tokenSecret';
 import { PNG_1X1, tokenUser } from '../bot/adapters/directLine/harness';
 
-const CHROMIUM = '/usr/bin/chromium';
 const BACKOFFICE_TOKEN = 'backoffice-token-for-e2e-0123456789';
 // Evaluating the 3.9 MB Web Chat bundle takes ~4 s in headless Chromium on these machines.
 const FIRST_RENDER_MS = 20_000;
@@ -40,7 +39,7 @@ describe('web chat in a real browser (Chromium + Web Chat + local Direct Line)',
   const consoleErrors: string[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
+    if (!chromiumInstalled()) {
       // .ci/run installs it; locally: apt-get install -y chromium
       this.skip();
     }
@@ -57,17 +56,7 @@ describe('web chat in a real browser (Chromium + Web Chat + local Direct Line)',
     app = await createApp(config, { logger: createLogger({ level: 'silent' }) });
     const address = await app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${address.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
